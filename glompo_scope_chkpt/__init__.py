@@ -1,0 +1,5 @@
+"""Managed parallel black-box optimization with visualization-aware checkpoints."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

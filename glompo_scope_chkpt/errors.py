@@ -1,0 +1,71 @@
+"""Every error the package raises.
+
+Each message says what went wrong, which file it concerns, and what to do about it. Errors that
+are also a built-in kind of error inherit from it too (``XValueError(ValueError, GloMPOError)``)
+so callers may catch either.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GloMPOError",
+    "InvalidSettingError",
+    "CheckpointError",
+    "CheckpointLoadError",
+    "TaskNotAvailableError",
+    "LogKeyMismatchError",
+    "LogFileError",
+    "ManifestError",
+    "FFmpegNotFoundError",
+    "FFmpegError",
+    "StitchError",
+    "UnsafeArchiveError",
+]
+
+
+class GloMPOError(Exception):
+    """Base class of every error raised by :mod:`glompo_scope_chkpt`."""
+
+
+class InvalidSettingError(ValueError, GloMPOError):
+    """A setting given to the manager, the checkpointing control or the scope is not valid."""
+
+
+class CheckpointError(GloMPOError):
+    """A checkpoint could not be written."""
+
+
+class CheckpointLoadError(GloMPOError):
+    """A checkpoint could not be read: missing, truncated, altered or of an unknown version."""
+
+
+class UnsafeArchiveError(CheckpointLoadError):
+    """A checkpoint archive holds a member that would land outside its extraction folder."""
+
+
+class TaskNotAvailableError(CheckpointLoadError):
+    """A checkpoint holds no usable task and none was supplied at load time."""
+
+
+class LogFileError(GloMPOError):
+    """The HDF5 log cannot be opened, read or written."""
+
+
+class LogKeyMismatchError(LogFileError):
+    """The HDF5 log in the working directory belongs to another optimization."""
+
+
+class ManifestError(GloMPOError):
+    """The movie manifest is missing, unreadable or does not match the files beside it."""
+
+
+class FFmpegNotFoundError(FileNotFoundError, GloMPOError):
+    """No ffmpeg binary could be found."""
+
+
+class FFmpegError(GloMPOError):
+    """An ffmpeg child process failed; the message holds the command and its stderr tail."""
+
+
+class StitchError(GloMPOError):
+    """Movie segments could not be probed, stitched or verified."""

@@ -1,0 +1,1 @@
+"""The live scope: plot, movie segments, manifest and stitching."""
