@@ -24,7 +24,7 @@ _INSTALL_HINT = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lookup(env_value: str | None, path_env: str | None) -> str:
     if env_value:
         if os.path.isfile(env_value) and os.access(env_value, os.X_OK):

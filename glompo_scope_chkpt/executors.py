@@ -1,0 +1,50 @@
+"""Where function evaluations run: in the manager's thread, in threads, in processes, or on any
+:class:`concurrent.futures.Executor` (Dask's ``Client.get_executor()``, ``MPIPoolExecutor``...)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable
+from typing import Any
+
+from .errors import InvalidSettingError
+
+__all__ = ["EXECUTOR_NAMES", "SerialExecutor", "make_executor"]
+
+EXECUTOR_NAMES = ("serial", "threads", "processes")
+
+
+class SerialExecutor(cf.Executor):
+    """Evaluates each submission at once in the calling thread and returns a finished future.
+
+    With a seed, this makes a run exactly reproducible, through any number of checkpoints.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # the manager decides what a failed evaluation means
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(spec: str | cf.Executor, max_jobs: int) -> tuple[cf.Executor, bool]:
+    """Return the executor for ``spec`` and whether the manager owns (and must shut) it.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``spec`` is neither a known name nor an Executor.
+    """
+    if isinstance(spec, cf.Executor):
+        return spec, False
+    if spec == "serial":
+        return SerialExecutor(), True
+    if spec == "threads":
+        return cf.ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="glompo-eval"), True
+    if spec == "processes":
+        return cf.ProcessPoolExecutor(max_workers=max_jobs), True
+    raise InvalidSettingError(
+        f"executor must be one of {EXECUTOR_NAMES} or a concurrent.futures.Executor, got {spec!r}."
+    )

@@ -1,0 +1,150 @@
+"""The compact event history of an optimization: the truth the scope and the summaries draw from.
+
+The manager appends every evaluated point and every notable event (an optimizer killed, converged,
+crashed or paused, a checkpoint, a resume) here. The history is small and picklable, so it goes
+into every checkpoint; the scope figure and the trajectory plots are rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["MARKER_KINDS", "Marker", "Trace", "History"]
+
+MARKER_KINDS = ("killed", "converged", "crashed", "paused", "checkpoint", "resume")
+"""Kinds of marker the history records."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One notable event on the timeline.
+
+    Attributes
+    ----------
+    kind
+        One of :data:`MARKER_KINDS`.
+    call_id
+        Evaluation number at which it happened.
+    opt_id
+        Optimizer concerned, or ``None`` for manager-wide events (checkpoint, resume).
+    fx
+        Function value to place the marker at, or ``None`` for a vertical line.
+    label
+        Free text, e.g. a checkpoint's name or the reason an optimizer stopped.
+    """
+
+    kind: str
+    call_id: int
+    opt_id: int | None = None
+    fx: float | None = None
+    label: str = ""
+
+
+class Trace:
+    """Function values of one optimizer against the universal evaluation number.
+
+    Storage grows geometrically, so appending is amortised O(1).
+    """
+
+    __slots__ = ("_call_ids", "_fx", "_size")
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._call_ids = np.empty(capacity, dtype=np.int64)
+        self._fx = np.empty(capacity, dtype=np.float64)
+        self._size = 0
+
+    def append(self, call_id: int, fx: float) -> None:
+        """Add one evaluation."""
+        if self._size == len(self._fx):
+            self._call_ids = np.resize(self._call_ids, 2 * self._size)
+            self._fx = np.resize(self._fx, 2 * self._size)
+        self._call_ids[self._size] = call_id
+        self._fx[self._size] = fx
+        self._size += 1
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def call_ids(self) -> np.ndarray:
+        """Evaluation numbers, ascending (a read-only view)."""
+        view = self._call_ids[: self._size]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def fx(self) -> np.ndarray:
+        """Function values in evaluation order (a read-only view)."""
+        view = self._fx[: self._size]
+        view.flags.writeable = False
+        return view
+
+    def __getstate__(self) -> dict[str, np.ndarray]:
+        return {
+            "call_ids": self._call_ids[: self._size].copy(),
+            "fx": self._fx[: self._size].copy(),
+        }
+
+    def __setstate__(self, state: dict[str, np.ndarray]) -> None:
+        self._call_ids = np.array(state["call_ids"], dtype=np.int64)
+        self._fx = np.array(state["fx"], dtype=np.float64)
+        self._size = len(self._fx)
+        if self._size == 0:
+            self._call_ids = np.empty(64, dtype=np.int64)
+            self._fx = np.empty(64, dtype=np.float64)
+
+
+@dataclass
+class History:
+    """Every point and marker of the optimization so far.
+
+    Attributes
+    ----------
+    traces
+        Per optimizer id, its :class:`Trace`.
+    markers
+        Notable events in the order they happened.
+    """
+
+    traces: dict[int, Trace] = field(default_factory=dict)
+    markers: list[Marker] = field(default_factory=list)
+
+    def add_point(self, opt_id: int, call_id: int, fx: float) -> None:
+        """Record one evaluation of optimizer ``opt_id``."""
+        trace = self.traces.get(opt_id)
+        if trace is None:
+            trace = self.traces[opt_id] = Trace()
+        trace.append(call_id, fx)
+
+    def add_marker(
+        self,
+        kind: str,
+        call_id: int,
+        opt_id: int | None = None,
+        fx: float | None = None,
+        label: str = "",
+    ) -> Marker:
+        """Record a notable event and return it.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not one of :data:`MARKER_KINDS`.
+        """
+        if kind not in MARKER_KINDS:
+            raise ValueError(f"Unknown marker kind {kind!r}; expected one of {MARKER_KINDS}.")
+        marker = Marker(kind, int(call_id), opt_id, fx, label)
+        self.markers.append(marker)
+        return marker
+
+    def best(self) -> tuple[int | None, float]:
+        """Return ``(opt_id, fx)`` of the lowest value seen, or ``(None, inf)`` if none."""
+        best_id, best_fx = None, float("inf")
+        for opt_id, trace in self.traces.items():
+            if len(trace):
+                low = float(np.min(trace.fx))
+                if low < best_fx:
+                    best_id, best_fx = opt_id, low
+        return best_id, best_fx

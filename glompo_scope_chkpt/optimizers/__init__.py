@@ -1,0 +1,9 @@
+"""Ask/tell optimizers the manager drives."""
+
+from __future__ import annotations
+
+from .base import BaseOptimizer
+from .cma import CMAOptimizer
+from .random import RandomOptimizer
+
+__all__ = ["BaseOptimizer", "CMAOptimizer", "RandomOptimizer"]

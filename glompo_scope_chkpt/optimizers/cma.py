@@ -1,0 +1,110 @@
+"""CMA-ES through pycma's ask/tell interface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidSettingError
+from .base import BaseOptimizer
+
+__all__ = ["CMAOptimizer"]
+
+
+class _NormalSampler:
+    """``randn(*shape)`` as pycma expects it, drawing from the optimizer's own generator."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def __call__(self, *shape: int) -> np.ndarray:
+        return self.rng.standard_normal(shape)
+
+
+class CMAOptimizer(BaseOptimizer):
+    """Covariance matrix adaptation evolution strategy (:class:`cma.CMAEvolutionStrategy`).
+
+    A population is asked of pycma, handed out one point at a time, and told back as a whole once
+    every member has its value, so any number of members may be in flight at once. Sampling uses
+    this optimizer's own generator, so runs are reproducible and checkpoints restore it exactly.
+
+    Parameters
+    ----------
+    bounds, x0, seed
+        See :class:`~glompo_scope_chkpt.optimizers.base.BaseOptimizer`.
+    sigma0
+        Initial step size; default a quarter of the mean bound width.
+    popsize
+        Population size; pycma's default when ``None``.
+    cma_options
+        Further pycma options (e.g. ``{"tolfun": 1e-8, "maxfevals": 5000}``).
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``sigma0 <= 0`` or ``popsize < 2``.
+    """
+
+    def __init__(
+        self,
+        bounds: Sequence[tuple[float, float]],
+        x0: Sequence[float],
+        seed: int | None = None,
+        sigma0: float | None = None,
+        popsize: int | None = None,
+        cma_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        import cma
+
+        super().__init__(bounds, x0, seed)
+        widths = self.bounds[:, 1] - self.bounds[:, 0]
+        self.sigma0 = float(np.mean(widths) / 4) if sigma0 is None else float(sigma0)
+        if self.sigma0 <= 0:
+            raise InvalidSettingError(f"CMAOptimizer: sigma0 must be > 0, got {sigma0}.")
+        options: dict[str, Any] = {
+            "bounds": [list(self.bounds[:, 0]), list(self.bounds[:, 1])],
+            "verbose": -9,
+            "verb_log": 0,
+            "verb_disp": 0,
+            "randn": _NormalSampler(self.rng),
+        }
+        if popsize is not None:
+            if popsize < 2:
+                raise InvalidSettingError(f"CMAOptimizer: popsize must be >= 2, got {popsize}.")
+            options["popsize"] = int(popsize)
+        options.update(cma_options or {})
+        self.es = cma.CMAEvolutionStrategy(self.x0, self.sigma0, options)
+        self._population: list[np.ndarray] = []
+        self._values: dict[bytes, float] = {}
+        self._handed = 0
+
+    def _ask(self) -> np.ndarray | None:
+        if not self._population:
+            self._population = [np.asarray(x, dtype=float) for x in self.es.ask()]
+            self._values.clear()
+            self._handed = 0
+        if self._handed == len(self._population):
+            return None
+        x = self._population[self._handed]
+        self._handed += 1
+        return x.copy()
+
+    def _tell(self, x: np.ndarray, fx: float) -> None:
+        key = x.tobytes()
+        if not any(member.tobytes() == key for member in self._population):
+            raise ValueError("CMAOptimizer.tell: x is not a member of the current population.")
+        self._values[key] = fx if np.isfinite(fx) else np.inf
+        if len(self._values) == len(self._population):
+            values = [self._values[m.tobytes()] for m in self._population]
+            self.es.tell(self._population, values)
+            self._population = []
+
+    def _stop_reason(self) -> str | None:
+        if self._population:
+            return None
+        stop = self.es.stop()
+        if not stop:
+            return None
+        return ", ".join(f"{key}={value}" for key, value in stop.items())
