@@ -72,7 +72,13 @@ def take_checkpoint(
         If the archive cannot be written; earlier checkpoints are untouched then.
     """
     control = settings.checkpoint_control
-    control.checkpointing_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        control.checkpointing_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(
+            f"Checkpointing dir {control.checkpointing_dir} cannot be created ({exc}); "
+            "choose a writable checkpointing_dir."
+        ) from exc
     name = control.get_name()
     path = control.checkpointing_dir / (name + ARCHIVE_SUFFIX)
     marker = state.history.add_marker("checkpoint", state.f_counter, label=name)

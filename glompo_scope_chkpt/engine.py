@@ -128,8 +128,8 @@ class Session:
                 self._process_finished()
                 if self._should_stop():
                     break
-                self._look_around()
                 self._fill_slots()
+                self._look_around()
                 if not self.in_flight:
                     raise GloMPOError(
                         "No optimizer can propose a point and nothing is being evaluated; "
@@ -188,12 +188,11 @@ class Session:
     def _fill_slots(self) -> None:
         settings = self.settings
         while len(self.in_flight) < settings.max_jobs:
-            if self._submit_next_point():
-                continue
             running = sum(1 for rec in self.state.optimizers.values() if rec.running)
-            if running >= settings.max_optimizers:
+            if running < settings.max_optimizers:
+                self._start_optimizer()
+            elif not self._submit_next_point():
                 return
-            self._start_optimizer()
 
     def _submit_next_point(self) -> bool:
         running = [rec for rec in self.state.optimizers.values() if rec.running]

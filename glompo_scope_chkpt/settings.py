@@ -101,6 +101,10 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _first_given(*values: Any) -> Any:
+    return next(value for value in values if value is not None)
+
+
 @dataclass
 class ManagerSettings:
     """Validated settings of a manager (see :meth:`GloMPOManager.setup` for each one)."""
@@ -171,12 +175,12 @@ class ManagerSettings:
                 f"(e.g. a Dask Client.get_executor()), got {executor!r}."
             )
         default_jobs = 1 if self.executor == "serial" else (os.cpu_count() or 1)
-        jobs = kwargs.get("max_jobs")
-        self.max_jobs = _positive_int("max_jobs", jobs or self.max_jobs or default_jobs)
-        opts = kwargs.get("max_optimizers")
-        self.max_optimizers = _positive_int(
-            "max_optimizers", opts or self.max_optimizers or max(self.max_jobs, 2)
+        jobs = _first_given(kwargs.get("max_jobs"), self.max_jobs or None, default_jobs)
+        self.max_jobs = _positive_int("max_jobs", jobs)
+        opts = _first_given(
+            kwargs.get("max_optimizers"), self.max_optimizers or None, max(self.max_jobs, 2)
         )
+        self.max_optimizers = _positive_int("max_optimizers", opts)
         self._check_types()
         if raw_vis is not None or not self.visualisation_args:
             self.visualisation_args = (
