@@ -39,6 +39,17 @@ def _open_log(manager: GloMPOManager, log: Any) -> Any:
     return OptimizationLog.create(path, state.key, len(settings.bounds), metadata)
 
 
+def _register_optimizers(log: Any, state: Any) -> None:
+    """Make a log that lacks the run's optimizers (a new file on resume) know them."""
+    for record in state.optimizers.values():
+        if not log.has_optimizer(record.opt_id):
+            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, {})
+            if not record.running:
+                log.end_optimizer(
+                    record.opt_id, f"{record.status}: {record.end_reason}", record.end_call
+                )
+
+
 def _open_movie(manager: GloMPOManager, number: int) -> Any:
     settings = manager.settings
     if not settings.visualisation:
@@ -68,6 +79,8 @@ def run_session(manager: GloMPOManager, executor: cf.Executor, log: Any) -> Resu
     if manager._resumed_from is not None:
         state.history.add_marker("resume", state.f_counter, label=manager._resumed_from)
     log = _open_log(manager, log)
+    if log is not None:
+        _register_optimizers(log, state)
     session = movie = None
     try:
         movie = _open_movie(manager, number)
@@ -95,10 +108,10 @@ def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -
     movie_path = None
     try:
         if movie is not None:
-            movie_path = movie.finish(state.f_counter, stitch=stitch)
+            movie_path = movie.finish(state.f_counter, stitch_movie=stitch)
     finally:
         if log is not None:
-            log.set_root_attrs(f_counter=state.f_counter, end_reason=state.end_reason or "")
+            log.set_root_attrs(end_reason=state.end_reason or "", sessions=len(state.sessions))
             log.close()
         if settings.summary_files >= 1:
             from .summary import write_trajectory_plots, write_yaml_summary

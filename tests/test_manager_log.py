@@ -1,0 +1,63 @@
+"""The manager and its HDF5 log: every call_id exactly once, through resumes and rollbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from glompo_scope_chkpt import GloMPOManager
+from glompo_scope_chkpt.convergence import MaxFuncCalls
+from glompo_scope_chkpt.log import read_log
+
+
+def _call_ids(path) -> np.ndarray:
+    log = read_log(path)
+    return np.sort(np.concatenate([opt["call_id"] for opt in log["optimizers"].values()]))
+
+
+@pytest.mark.parametrize("executor", ["serial", "threads"])
+def test_log_holds_every_call_once_after_resuming_an_older_checkpoint(make_manager, executor):
+    manager = make_manager(
+        executor=executor, summary_files=3, control={"checkpoint_iter_frequency": 200}
+    )
+    manager.start_manager()
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 601))
+    folder = manager.settings.checkpoint_control.checkpointing_dir
+    with pytest.warns(UserWarning, match="moved to"):
+        resumed = GloMPOManager.load_manager(
+            folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(700)
+        )
+    resumed.start_manager()
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 701))
+    rollback = list(log_path.parent.glob("glompo_log.rollback-chk_000*.h5"))
+    assert len(rollback) == 1
+    np.testing.assert_array_equal(_call_ids(rollback[0]), np.arange(201, 601))
+    fx = np.concatenate([o["fx"] for o in read_log(log_path)["optimizers"].values()])
+    assert fx.min() == pytest.approx(resumed.state.best_fx)
+
+
+def test_missing_log_on_resume_warns_and_starts_a_new_one(make_manager):
+    manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 300})
+    manager.start_manager()
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    log_path.unlink()
+    with pytest.warns(UserWarning, match="glompo_log.h5"):
+        resumed = GloMPOManager.load_manager(
+            manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
+        )
+    resumed.start_manager()
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(301, 601))
+
+
+def test_summary_files_levels(make_manager):
+    manager = make_manager(summary_files=2, control={"checkpoint_iter_frequency": 300})
+    result = manager.start_manager()
+    folder = manager.settings.working_dir
+    assert (folder / "trajectories.png").exists() and (folder / "trajectories_best.png").exists()
+    assert not (folder / "glompo_log.h5").exists()
+    summary = yaml.safe_load((folder / "glompo_manager_log.yml").read_text())
+    assert summary["result"]["fx"] == pytest.approx(result.fx)
+    assert summary["stats"]["f_counter"] == 600
+    assert len(summary["checkpoints"]) == 1

@@ -1,0 +1,91 @@
+"""Tests of the YAML summary and the trajectory plots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+import yaml
+
+from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.summary import (
+    SUMMARY_FILENAME,
+    TRAJECTORY_BEST_FILENAME,
+    TRAJECTORY_FILENAME,
+    to_plain,
+    write_trajectory_plots,
+    write_yaml_summary,
+)
+
+
+def _history(n_opts: int = 3, points: int = 50, negative: bool = False) -> History:
+    rng = np.random.default_rng(0)
+    history = History()
+    call = 0
+    for _ in range(points):
+        for opt_id in range(n_opts):
+            call += 1
+            value = float(rng.random() * 10 + (-5 if negative else 0.1))
+            history.add_point(opt_id, call, value)
+    history.add_marker("checkpoint", 40, label="cp_40")
+    history.add_marker("resume", 40, label="cp_40")
+    history.add_marker("killed", 60, opt_id=0)
+    history.add_marker("converged", call, opt_id=1, fx=0.5)
+    history.add_marker("crashed", 10, opt_id=99)  # unknown optimizer, no fx: not drawn
+    return history
+
+
+def test_yaml_summary_round_trips_numpy_and_paths(tmp_path: Path) -> None:
+    path = tmp_path / SUMMARY_FILENAME
+    data = {
+        "settings": {"max_jobs": np.int64(4), "bounds": np.array([[-5.0, 5.0]] * 2)},
+        "result": {"x": np.array([0.1, 0.2]), "fx": np.float32(1.5), "origin": {"opt_id": 2}},
+        "end_reason": "MaxFuncCalls(20000)",
+        "time": {"total_seconds": dt.timedelta(minutes=2), "sessions": (60.0, 60.0)},
+        "evaluations": 20000,
+        "checkpoints": [tmp_path / "checkpoints" / "cp_1.tar.gz"],
+        "movie_segments": [{"file": "seg_001.ts", "frames": 12}],
+        "started": dt.datetime(2026, 1, 2, 3, 4, 5),
+        "best": float("inf"),
+        "optimizer": object,
+    }
+    write_yaml_summary(path, data)
+    loaded = yaml.safe_load(path.read_text())
+    assert list(loaded) == list(data)  # key order kept
+    assert loaded["settings"] == {"max_jobs": 4, "bounds": [[-5.0, 5.0], [-5.0, 5.0]]}
+    assert loaded["result"]["x"] == [0.1, 0.2] and loaded["result"]["fx"] == 1.5
+    assert loaded["time"] == {"total_seconds": 120.0, "sessions": [60.0, 60.0]}
+    assert loaded["checkpoints"] == [str(tmp_path / "checkpoints" / "cp_1.tar.gz")]
+    assert loaded["best"] == float("inf") and loaded["optimizer"] == "<class 'object'>"
+    assert [p.name for p in tmp_path.iterdir()] == [SUMMARY_FILENAME]  # no temporary left
+
+
+def test_to_plain_converts_sets_and_keys() -> None:
+    assert to_plain({1: {3, 2}, "b": np.bool_(True)}) == {"1": [2, 3], "b": True}
+
+
+@pytest.mark.parametrize(("log_scale", "negative"), [(False, False), (True, False), (True, True)])
+def test_trajectory_plots_are_valid_pngs(tmp_path: Path, log_scale: bool, negative: bool) -> None:
+    written = write_trajectory_plots(tmp_path, _history(negative=negative), log_scale=log_scale)
+    assert [p.name for p in written] == [TRAJECTORY_FILENAME, TRAJECTORY_BEST_FILENAME]
+    for path in written:
+        image = matplotlib.image.imread(path)
+        assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+
+
+def test_trajectory_plots_of_empty_and_crowded_histories(tmp_path: Path) -> None:
+    for folder, history in (("empty", History()), ("crowded", _history(n_opts=40, points=5))):
+        (tmp_path / folder).mkdir()
+        for path in write_trajectory_plots(tmp_path / folder, history):
+            assert matplotlib.image.imread(path).ndim == 3
+
+
+def test_plots_do_not_use_pyplot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
+    write_trajectory_plots(tmp_path, _history())
+    assert "matplotlib.pyplot" not in sys.modules
