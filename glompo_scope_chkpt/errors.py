@@ -20,6 +20,8 @@ __all__ = [
     "FFmpegError",
     "StitchError",
     "UnsafeArchiveError",
+    "ScopeError",
+    "SegmentExistsError",
 ]
 
 
@@ -69,3 +71,11 @@ class FFmpegError(GloMPOError):
 
 class StitchError(GloMPOError):
     """Movie segments could not be probed, stitched or verified."""
+
+
+class ScopeError(GloMPOError):
+    """The live scope cannot draw or record: its renderer stopped, or a call came out of order."""
+
+
+class SegmentExistsError(FileExistsError, ScopeError):
+    """A movie segment would overwrite an existing file."""

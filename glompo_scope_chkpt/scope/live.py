@@ -1,0 +1,390 @@
+"""The live scope the manager drives: a cheap facade over a renderer process.
+
+Why a process. A renderer *thread* shares the GIL with the manager: measured here, a thread drawing
+frames made a loop of 1 ms sleeping evaluations 1.37x slower, and a CPU-bound manager starved it
+(3 frames in 3 s). Drawing and encoding therefore run in a child Python process (started with
+``subprocess``, so user scripts need no ``if __name__ == "__main__"`` guard), at a lower priority
+(``nice`` +10, inherited by its ffmpeg), so the optimization keeps the CPU it needs.
+
+Data flow. The manager appends to its :class:`~glompo_scope_chkpt.history.History` and calls
+:meth:`LiveScope.notify_point`, which only counts (about 0.1 µs); every ``events_per_flush``
+evaluations it raises a one-slot frame request. A small sender thread in the manager's process
+takes the request, reads what the history gained with a :class:`~.plot.HistoryCursor` (lock-free,
+see its docstring) and sends that delta to the renderer, then waits for the frame to be done.
+Requests raised meanwhile coalesce into the next delta: the manager never blocks, a slow renderer
+draws fewer frames, and no point is ever dropped. Commands (start and close a segment, a still)
+travel the same ordered channel, each with the latest delta, so they see every point.
+
+If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
+pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import logging
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import warnings
+import weakref
+from collections.abc import Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from ..errors import ScopeError, SegmentExistsError
+from ..ffmpeg import ffmpeg_exe
+from ..history import History, Marker
+from .plot import HistoryCursor
+from .recorder import SegmentStats
+from .vis_args import validate_visualisation_args
+
+__all__ = ["LiveScope", "SegmentStats", "recv_message", "send_message"]
+
+log = logging.getLogger(__name__)
+
+RENDERER_NICENESS = 10
+"""How much lower than the manager the renderer process (and its ffmpeg) is scheduled."""
+
+_COMMAND_TIMEOUT = 300.0
+_HEADER = struct.Struct("!Q")
+
+
+def send_message(fd: int, obj: Any) -> None:
+    """Write ``obj`` pickled, after an 8-byte length header, to the pipe ``fd``."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end of the scope's pipe is closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_message(fd: int) -> Any:
+    """Read one message written by :func:`send_message` from ``fd``.
+
+    Raises
+    ------
+    EOFError
+        If the pipe closed.
+    """
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    return pickle.loads(_read_exact(fd, size))
+
+
+_LIVE: weakref.WeakSet[LiveScope] = weakref.WeakSet()
+
+
+def _spawn_renderer() -> subprocess.Popen:
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    code = "from glompo_scope_chkpt.scope.recorder import renderer_main; renderer_main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(os.getpid()), str(RENDERER_NICENESS)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        close_fds=True,
+    )
+
+
+class _ChannelError(Exception):
+    """The pipe to the renderer broke: the renderer process is gone."""
+
+
+class LiveScope:
+    """The live scope of one manager session: plot, movie segments and stills.
+
+    Parameters
+    ----------
+    args
+        ``visualisation_args`` (validated again here, so a partial dict works too).
+    history
+        The manager's history. The scope only reads it; the first frame shows all it holds, so
+        after a resume the picture continues where the checkpoint left it.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``args`` is not valid.
+
+    Notes
+    -----
+    The manager's thread calls :meth:`notify_point` and :meth:`notify_marker` after appending to
+    ``history``; any thread may call the other methods, one at a time.
+    """
+
+    def __init__(self, args: Mapping[str, Any], history: History) -> None:
+        self.args = validate_visualisation_args(args)
+        self._every = self.args["events_per_flush"]
+        self._count = 0
+        self._frame_pending = False
+        self.frames_requested = 0
+        self.frames_rendered = 0
+        self._cursor = HistoryCursor(history)
+        self._segment: Path | None = None
+        self._closed = False
+        self._dead: BaseException | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._commands: queue.SimpleQueue[tuple[str, Any, Future]] = queue.SimpleQueue()
+        self._proc = _spawn_renderer()
+        self._thread = threading.Thread(target=self._serve, name="scope-sender", daemon=True)
+        self._thread.start()
+        _LIVE.add(self)
+
+    # -- hot path (manager thread) ---------------------------------------------------------------
+    def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
+        """Count one evaluation already appended to the history; never blocks.
+
+        Every ``events_per_flush`` calls a frame is requested. The values are read from the
+        history by the sender thread; the arguments exist for the manager's convenience.
+        """
+        self._count += 1
+        if self._count >= self._every:
+            self._count = 0
+            self.frames_requested += 1
+            if not self._frame_pending:
+                self._frame_pending = True
+                self._wake.set()
+
+    def notify_marker(self, marker: Marker) -> None:
+        """Request a frame soon after ``marker`` was added to the history; never blocks."""
+        self.frames_requested += 1
+        if not self._frame_pending:
+            self._frame_pending = True
+            self._wake.set()
+
+    # -- sender thread ---------------------------------------------------------------------------
+    def _exchange(self, kind: str, payload: Any = None) -> Any:
+        """Send one message with the latest delta; return the renderer's answer.
+
+        Raises
+        ------
+        _ChannelError
+            If the renderer cannot be reached (it stopped).
+        Exception
+            Whatever the renderer reported while handling the message.
+        """
+        try:
+            send_message(self._proc.stdin.fileno(), (kind, self._cursor.delta(), payload))
+            status, value = recv_message(self._proc.stdout.fileno())
+        except (EOFError, OSError, ValueError) as exc:
+            raise _ChannelError(str(exc)) from exc
+        if status == "error":
+            raise value
+        return value
+
+    def _frame(self) -> None:
+        self._frame_pending = False
+        try:
+            drawn = self._exchange("frame")
+        except _ChannelError:
+            raise
+        except Exception as exc:  # a failed segment: reported again when it is closed
+            log.error("The scope could not record a frame: %s", exc)
+            drawn = False
+        self.frames_rendered += bool(drawn)
+
+    def _command(self, kind: str, payload: Any, future: Future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(self._exchange(kind, payload))
+        except _ChannelError as exc:
+            future.set_exception(ScopeError(f"The scope's renderer process stopped ({exc})."))
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+
+    def _serve(self) -> None:
+        try:
+            for message in self._exchange("init", self.args):
+                warnings.warn(message, RuntimeWarning, stacklevel=1)
+                log.warning("%s", message)
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._frame_pending:
+                    self._frame()
+                while True:
+                    try:
+                        kind, payload, future = self._commands.get_nowait()
+                    except queue.Empty:
+                        break
+                    self._command(kind, payload, future)
+                    if kind == "quit":
+                        return
+        except _ChannelError as exc:
+            log.error("The scope's renderer process stopped: %s", exc)
+            self._fail_pending(ScopeError(f"The scope's renderer process stopped ({exc})."))
+        finally:
+            self._fail_pending(ScopeError("the scope is closed"))
+
+    def _fail_pending(self, exc: BaseException) -> None:
+        with self._lock:
+            self._dead = self._dead or exc
+            while True:
+                try:
+                    _, _, future = self._commands.get_nowait()
+                except queue.Empty:
+                    break
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(self._dead)
+
+    def _call(self, kind: str, payload: Any = None) -> Any:
+        future: Future = Future()
+        with self._lock:
+            if self._dead is not None:
+                raise ScopeError(f"The scope cannot {kind}: {self._dead}")
+            self._commands.put((kind, payload, future))
+        self._wake.set()
+        try:
+            return future.result(timeout=_COMMAND_TIMEOUT)
+        except TimeoutError as exc:
+            raise ScopeError(
+                f"The scope's renderer did not answer '{kind}' within {_COMMAND_TIMEOUT:g} s."
+            ) from exc
+
+    # -- commands ----------------------------------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        """Whether a movie segment is being recorded."""
+        return self._segment is not None
+
+    @property
+    def renderer_pid(self) -> int:
+        """Process id of the renderer (for diagnostics)."""
+        return self._proc.pid
+
+    def start_segment(self, path: str | os.PathLike[str]) -> None:
+        """Start recording a movie segment (MPEG-TS) at ``path``.
+
+        Raises
+        ------
+        SegmentExistsError
+            If ``path`` exists; the file is not touched.
+        ScopeError
+            If a segment is being recorded already, or the renderer stopped.
+        FFmpegNotFoundError
+            If no ffmpeg binary is available.
+        """
+        path = Path(path)
+        if os.path.lexists(path):
+            raise SegmentExistsError(
+                f"Movie segment '{path}' exists already; segments never overwrite a file. "
+                "Move it away or record into another file name."
+            )
+        if self._segment is not None:
+            raise ScopeError(
+                f"Cannot start segment '{path}': '{self._segment}' is still recording; "
+                "close it first."
+            )
+        ffmpeg_exe()
+        self._call("start", (str(path.absolute()), self.args["writer_kwargs"]))
+        self._segment = path
+
+    def close_segment(self) -> SegmentStats:
+        """Draw pending changes as a last frame, finish the segment and return its description.
+
+        Raises
+        ------
+        ScopeError
+            If no segment is being recorded, or the renderer stopped.
+        FFmpegError
+            If ffmpeg failed while recording this segment.
+        """
+        if self._segment is None:
+            raise ScopeError("No movie segment is being recorded; nothing to close.")
+        path, self._segment = self._segment, None
+        stats: SegmentStats = self._call("close_segment")
+        return dataclasses.replace(stats, path=path)
+
+    def save_still(self, path: str | os.PathLike[str]) -> None:
+        """Write the current picture (every point so far) as a PNG at ``path``, atomically.
+
+        Raises
+        ------
+        ScopeError
+            If the renderer stopped.
+        """
+        self._call("still", str(Path(path).absolute()))
+
+    def wait_idle(self) -> None:
+        """Block until every frame requested so far has been drawn.
+
+        Raises
+        ------
+        ScopeError
+            If the renderer stopped.
+        """
+        self._call("sync")
+
+    def close(self) -> SegmentStats | None:
+        """Finish the open segment (if any), stop the renderer and its thread; idempotent.
+
+        Returns
+        -------
+        SegmentStats or None
+            The closed segment, or ``None`` if none was recording (or already closed).
+
+        Raises
+        ------
+        FFmpegError
+            If ffmpeg failed while recording the last segment (everything is stopped anyway).
+        """
+        if self._closed:
+            return None
+        self._closed = True
+        path, self._segment = self._segment, None
+        stats = None
+        try:
+            with contextlib.suppress(ScopeError):
+                stats = self._call("quit")
+        finally:
+            self._stop_process()
+        return None if stats is None else dataclasses.replace(stats, path=path)
+
+    def _stop_process(self) -> None:
+        self._thread.join(timeout=_COMMAND_TIMEOUT)
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log.error("The scope's renderer did not exit; killing it.")
+            self._proc.kill()
+            self._proc.wait()
+        _LIVE.discard(self)
+
+    def __enter__(self) -> LiveScope:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Finish the segments of scopes still open when the interpreter exits."""
+    for scope in list(_LIVE):
+        with contextlib.suppress(Exception):
+            scope.close()

@@ -1,0 +1,177 @@
+"""The movie of one run as a timeline of segments that follows the checkpoints.
+
+Each checkpoint closes the segment being recorded, renames it after the checkpoint, marks it
+``complete`` in the manifest, and starts the next one. Resuming from a checkpoint marks every
+segment recorded after it ``superseded``: kept on disk, never stitched. When the run ends the
+timeline is stitched into the configured movie in the working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import StitchError
+from ..fileio import fsync_dir
+from ..history import Marker
+from ..state import RunState
+from .live import LiveScope
+from .manifest import Manifest, SegmentRecord, fill_media_fields
+from .probe import probe
+from .stitch import stitch
+
+__all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_FOLDER = "segments"
+"""Folder of the movie segments, inside the checkpointing dir beside the manifest."""
+
+
+class MovieTimeline:
+    """The live scope of one session and, when recording, its movie segments.
+
+    Parameters
+    ----------
+    args
+        Validated ``visualisation_args``.
+    state
+        The run's state: its history is drawn, its ``movie_segments`` is the timeline as of the
+        checkpoint this session resumed from.
+    checkpointing_dir
+        Where the manifest and the ``segments`` folder live.
+    working_dir
+        Where the stitched movie is written.
+    session
+        Number of this session.
+    resumed_from
+        Name of the checkpoint this session resumed from, or ``None`` for a new run.
+    """
+
+    def __init__(
+        self,
+        args: dict[str, Any],
+        state: RunState,
+        checkpointing_dir: Path,
+        working_dir: Path,
+        session: int,
+        resumed_from: str | None,
+    ) -> None:
+        self.state, self.session = state, session
+        self.recording = bool(args["record_movie"])
+        outfile = args["movie_kwargs"]["outfile"]
+        self.outfile = working_dir / outfile
+        self.stem = Path(outfile).stem
+        self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
+        self.manifest: Manifest | None = None
+        self.current: SegmentRecord | None = None
+        if self.recording:
+            self.segment_dir.mkdir(parents=True, exist_ok=True)
+            self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
+            self.manifest.working_dir = Path(
+                os.path.relpath(working_dir, checkpointing_dir)
+            ).as_posix()
+            self._supersede(state.movie_segments if resumed_from is not None else [])
+        self.scope = LiveScope(args, state.history)
+        if self.recording:
+            self._start_segment()
+
+    def _supersede(self, keep: list[int]) -> None:
+        for record in self.manifest.supersede_except(keep):
+            if record.frames is None:
+                try:
+                    fill_media_fields(record, probe(self.manifest.absolute(record)))
+                except StitchError as exc:
+                    logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
+            logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
+        self.manifest.save()
+
+    # -------------------------------------------------------------------------- hot path
+    def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
+        """An evaluation was added to the history."""
+        self.scope.notify_point(opt_id, call_id, fx)
+
+    def notify_marker(self, marker: Marker) -> None:
+        """A marker was added to the history."""
+        self.scope.notify_marker(marker)
+
+    # -------------------------------------------------------------------------- segments
+    def _start_segment(self) -> None:
+        index = self.manifest.next_index()
+        path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
+        self.current = SegmentRecord(
+            index=index,
+            path=path.relative_to(self.manifest.folder).as_posix(),
+            status="recording",
+            f_counter_start=self.state.f_counter,
+            session=self.session,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        )
+        self.manifest.add(self.current)
+        self.manifest.save()
+        self.scope.start_segment(path)
+
+    def _close_segment(self, label: str, checkpoint: str | None) -> None:
+        record, self.current = self.current, None
+        self.scope.close_segment()
+        source = self.manifest.absolute(record)
+        target = self.segment_dir / f"{self.stem}.{record.index:04d}.{label}.ts"
+        if target.exists():
+            raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
+        os.replace(source, target)
+        fsync_dir(self.segment_dir)
+        record.path = target.relative_to(self.manifest.folder).as_posix()
+        fill_media_fields(record, probe(target))
+        record.status, record.checkpoint = "complete", checkpoint
+        record.f_counter_end = self.state.f_counter
+        self.manifest.save()
+
+    def on_checkpoint(self, name: str, f_counter: int, start_next: bool = True) -> list[int]:
+        """Close the current segment under the checkpoint's name; return the timeline's indices.
+
+        Parameters
+        ----------
+        name
+            The checkpoint's name.
+        f_counter
+            Evaluations at the checkpoint.
+        start_next
+            Start recording the next segment (``False`` when the session ends here).
+        """
+        if not self.recording:
+            return []
+        if self.current is not None:
+            self._close_segment(f"chk_{name}", name)
+        timeline = [record.index for record in self.manifest.timeline()]
+        if start_next:
+            self._start_segment()
+        return timeline
+
+    def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
+        """Close the last segment and, if asked, stitch the timeline into the movie.
+
+        Returns
+        -------
+        Path or None
+            The stitched movie, if one was made.
+        """
+        try:
+            if self.recording and self.current is not None:
+                self._close_segment("final", None)
+        finally:
+            self.scope.close()
+        if not (self.recording and stitch_movie):
+            return None
+        segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
+        report = stitch(segments, self.outfile, mode="auto", force=True)
+        logger.info(
+            "Movie %s: %d frames from %d segments (%s)",
+            self.outfile,
+            report.frames,
+            len(segments),
+            report.mode_used,
+        )
+        return self.outfile

@@ -1,0 +1,208 @@
+"""The scope figure: content, limits, markers and the cheap incremental drawing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.scope.plot import HistoryCursor, ScopePlot, even_pixel_size
+from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
+
+SMALL = {"figsize": (3.2, 2.4), "dpi": 100}
+
+
+def _args(**kwargs: object) -> dict:
+    movie = dict(SMALL, **kwargs.pop("movie_kwargs", {}))  # type: ignore[arg-type]
+    return validate_visualisation_args({**kwargs, "movie_kwargs": movie})
+
+
+def _history(n: int = 600, n_opt: int = 3, seed: int = 0) -> History:
+    rng = np.random.default_rng(seed)
+    history = History()
+    for call_id in range(1, n + 1):
+        history.add_point(call_id % n_opt, call_id, float(100 * rng.random() / call_id**0.3))
+    return history
+
+
+def _line_of(plot: ScopePlot, opt_id: int):  # noqa: ANN202 - Line2D
+    return plot._series[opt_id].line
+
+
+@pytest.mark.parametrize(
+    ("figsize", "dpi", "expected"),
+    [((12, 8), 100, (1200, 800)), ((3.21, 2.41), 100, (320, 240)), ((12, 8), 150, (1800, 1200)),
+     ((3.33, 2.5), 150, (500, 374))],
+)
+def test_even_pixel_size(figsize: tuple, dpi: float, expected: tuple) -> None:
+    assert even_pixel_size(figsize, dpi) == expected
+
+
+@pytest.mark.parametrize("dpi", [100, 150, 77])
+def test_render_gives_even_rgba_frames(dpi: int) -> None:
+    plot = ScopePlot.from_history(_args(movie_kwargs={"dpi": dpi}), _history(50))
+    pixels = np.asarray(plot.render())
+    height, width = pixels.shape[:2]
+    assert pixels.shape[2] == 4 and (width, height) == (plot.width, plot.height)
+    assert width % 2 == 0 and height % 2 == 0
+
+
+def test_plot_from_history_holds_every_point_in_its_first_frame() -> None:
+    history = _history(600)
+    plot = ScopePlot.from_history(_args(), history)
+    full = np.asarray(plot.render()).copy()
+    for opt_id, trace in history.traces.items():
+        line = _line_of(plot, opt_id)
+        np.testing.assert_array_equal(line.get_xdata(), trace.call_ids)
+        np.testing.assert_allclose(line.get_ydata(), trace.fx)
+    empty = np.asarray(ScopePlot(_args()).render())
+    assert np.mean(full != empty) > 0.01
+    assert plot.ax.get_xlim()[1] >= 600
+
+
+def test_incremental_frames_match_a_full_draw() -> None:
+    """Frames drawn segment by segment over a cached picture equal one full draw."""
+    history = _history(900)
+    args = _args(y_range=(-5, 80))  # the same limits for both: compare drawing only
+    live, scratch = ScopePlot(args), History()
+    cursor = HistoryCursor(scratch)
+    points = sorted(
+        (int(c), opt_id, float(f))
+        for opt_id, trace in history.traces.items()
+        for c, f in zip(trace.call_ids, trace.fx, strict=True)
+    )
+    for call_id, opt_id, fx in points:
+        scratch.add_point(opt_id, call_id, fx)
+        if call_id % 10 == 0:
+            live.apply(cursor.delta())
+            live.render()
+    live.apply(cursor.delta())
+    incremental = np.asarray(live.render()).astype(int)
+    reference = np.asarray(ScopePlot.from_history(args, scratch, blit=False).render()).astype(int)
+    assert incremental.shape == reference.shape
+    differs = np.abs(incremental - reference).max(axis=2) > 60
+    assert differs.mean() < 0.01  # where lines cross, the newer one is on top
+
+
+def test_markers_are_drawn_where_they_happened() -> None:
+    history = _history(300)
+    history.add_marker("killed", 150, opt_id=0)
+    history.add_marker("converged", 200, opt_id=1)
+    history.add_marker("crashed", 250, opt_id=2)
+    history.add_marker("paused", 260, opt_id=9, fx=5.0)  # unknown optimizer: placed at fx
+    history.add_marker("checkpoint", 100)
+    history.add_marker("resume", 120)
+    plot = ScopePlot.from_history(_args(), history)
+    plot.render()
+    lines = plot._event_lines
+    assert list(lines["killed"].get_xdata()) == [150]
+    assert lines["killed"].get_ydata()[0] == pytest.approx(plot._series[0].value_at(150))
+    assert list(lines["converged"].get_xdata()) == [200]
+    assert list(lines["crashed"].get_xdata()) == [250]
+    assert lines["crashed"].get_color() == "red"
+    assert list(lines["paused"].get_ydata()) == [5.0]
+    assert list(lines["checkpoint"].get_xdata()[:2]) == [100, 100]
+    resume = lines["resume"]
+    assert list(resume.get_xdata()[:2]) == [120, 120]
+    assert resume.get_linestyle() == "--" and resume.get_linewidth() >= 2
+    assert any(text.get_text().strip() == "resumed" for text in plot.ax.texts)
+
+
+def test_resume_line_is_visible_in_the_pixels() -> None:
+    history = _history(400)
+    args = _args()
+    before = np.asarray(ScopePlot.from_history(args, history).render()).copy()
+    history.add_marker("resume", 200)
+    after = np.asarray(ScopePlot.from_history(args, history).render())
+    changed_columns = np.flatnonzero(np.any(before != after, axis=(0, 2)))
+    assert changed_columns.size >= 2  # a thick line, plus its label
+
+
+def test_elitism_plots_the_running_best() -> None:
+    history = _history(200, n_opt=1)
+    plot = ScopePlot.from_history(_args(elitism=True), history)
+    plot.render()
+    expected = np.minimum.accumulate(history.traces[0].fx)
+    np.testing.assert_allclose(_line_of(plot, 0).get_ydata(), expected)
+
+
+def test_log_scale_switches_to_symlog_for_non_positive_values() -> None:
+    history = _history(100)
+    plot = ScopePlot.from_history(_args(log_scale=True), history)
+    plot.render()
+    assert plot.ax.get_yscale() == "log"
+    history.add_point(0, 101, -3.0)
+    plot.apply(HistoryCursor(history).delta())
+    plot.render()
+    assert plot.ax.get_yscale() == "symlog"
+    low, high = plot.ax.get_ylim()
+    assert low < -3.0 and high > 1.0
+
+
+def test_trailing_window_follows_the_last_evaluations() -> None:
+    history = _history(1000)
+    plot = ScopePlot.from_history(_args(x_range=300), history)
+    plot.render()
+    low, high = plot.ax.get_xlim()
+    assert low <= 1000 - 300 and high >= 1000 and high - low <= 300 * 1.5
+    assert len(_line_of(plot, 0).get_xdata()) < 200
+
+
+def test_fixed_ranges_are_kept() -> None:
+    plot = ScopePlot.from_history(_args(x_range=(10, 50), y_range=(-1, 1)), _history(300))
+    plot.render()
+    assert plot.ax.get_xlim() == (10, 50) and plot.ax.get_ylim() == (-1, 1)
+
+
+def test_non_finite_values_do_not_break_limits() -> None:
+    history = History()
+    for call_id, fx in enumerate([1.0, np.inf, np.nan, 2.0, -np.inf, 3.0], start=1):
+        history.add_point(0, call_id, fx)
+    plot = ScopePlot.from_history(_args(), history)
+    plot.render()
+    low, high = plot.ax.get_ylim()
+    assert np.isfinite([low, high]).all() and low < 1.0 and high > 3.0
+
+
+def test_save_png_writes_the_picture(tmp_path: Path) -> None:
+    plot = ScopePlot.from_history(_args(), _history(100))
+    target = plot.save_png(tmp_path / "still.png")
+    assert imread(target).shape[:2] == (plot.height, plot.width)
+    assert [p.name for p in tmp_path.iterdir()] == ["still.png"]
+
+
+def test_cursor_delivers_every_point_once_while_the_history_grows() -> None:
+    history = History()
+    cursor = HistoryCursor(history)
+    seen: dict[int, list[int]] = {}
+    done = threading.Event()
+
+    def produce() -> None:
+        for call_id in range(20_000):
+            history.add_point(call_id % 7, call_id, float(call_id))
+            if call_id % 997 == 0:
+                history.add_marker("checkpoint", call_id)
+        done.set()
+
+    def consume() -> int:
+        delta = cursor.delta()
+        for opt_id, (call_ids, fx) in delta.points.items():
+            np.testing.assert_array_equal(call_ids, fx)
+            seen.setdefault(opt_id, []).extend(call_ids.tolist())
+        return len(delta.markers)
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    markers = 0
+    while not done.is_set():
+        markers += consume()
+    thread.join()
+    markers += consume()
+    assert markers == len(history.markers)
+    for opt_id, call_ids in seen.items():
+        assert call_ids == history.traces[opt_id].call_ids.tolist()
+    assert sum(map(len, seen.values())) == 20_000
