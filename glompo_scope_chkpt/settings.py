@@ -188,6 +188,15 @@ class ManagerSettings:
                 if self.visualisation_args
                 else validate_visualisation_args(raw_vis)
             )
+        self._check_outputs_possible()
+
+    def _check_outputs_possible(self) -> None:
+        """Fail now, not hours into the run, if checkpoints or the movie cannot be written."""
+        writable_dir(self.checkpoint_control.checkpointing_dir, "checkpointing_dir")
+        if self.visualisation and self.visualisation_args["record_movie"]:
+            from .ffmpeg import ffmpeg_exe
+
+            ffmpeg_exe()
 
     def _check_types(self) -> None:
         checks = [

@@ -145,7 +145,7 @@ def test_stop_file_for_an_unknown_optimizer_warns_and_stays(make_manager):
 def test_keep_past_keeps_exactly_the_newest(make_manager, keep_past):
     manager = make_manager(control={"checkpoint_iter_frequency": 100, "keep_past": keep_past})
     folder = manager.settings.checkpoint_control.checkpointing_dir
-    folder.mkdir(parents=True)
+    assert folder.is_dir()  # created, and checked writable, at setup
     (folder / "my_notes.tar.gz").write_bytes(b"unrelated")
     manager.start_manager()
     kept = [f"chk_{i:03d}.tar.gz" for i in range(5)][-(keep_past + 1) :]
@@ -194,7 +194,7 @@ def test_force_task_save_skips_pickling(make_manager):
 
 def _break_checkpointing_dir(manager: GloMPOManager) -> None:
     folder = manager.settings.checkpoint_control.checkpointing_dir
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.rmdir()  # removed after setup, e.g. by a clean-up job
     folder.write_text("a file where the folder should be")
 
 
@@ -350,3 +350,46 @@ def test_existing_outputs_need_overwrite_existing(make_manager):
     assert summary.read_bytes() == before
     make_manager(summary_files=1, overwrite_existing=True)
     assert not summary.exists()
+
+
+def test_unwritable_working_dir_is_refused(make_manager, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(InvalidSettingError, match=r"working_dir .*a_file/run cannot be created"):
+        make_manager(working_dir=blocker / "run")
+
+
+def test_unwritable_checkpointing_dir_is_refused(make_manager, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(InvalidSettingError, match=r"checkpointing_dir .*a_file/chk cannot be"):
+        make_manager(control={"checkpointing_dir": blocker / "chk"})
+    assert blocker.read_text() == ""
+
+
+def test_recording_without_ffmpeg_says_how_to_get_it(make_manager, monkeypatch):
+    from glompo_scope_chkpt.errors import FFmpegNotFoundError
+
+    monkeypatch.setenv("GLOMPO_FFMPEG", "/nonexistent/ffmpeg")
+    with pytest.raises(FFmpegNotFoundError, match="pip install imageio-ffmpeg"):
+        make_manager(visualisation=True, visualisation_args={"record_movie": True})
+
+
+def test_a_second_signal_during_the_checkpoint_changes_nothing(make_manager):
+    manager = make_manager(task=slow_sphere, convergence_checker=MaxFuncCalls(10**6), control={})
+
+    def two_signals() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    timer = threading.Timer(0.4, two_signals)
+    timer.start()
+    result = manager.start_manager()
+    timer.join()
+    assert result.interrupted and "SIGTERM" in result.stats["end_reason"]
+    assert len(manager.state.checkpoints) == 1
+    resumed = GloMPOManager.load_manager(
+        manager.settings.checkpoint_control.checkpointing_dir,
+        convergence_checker=MaxFuncCalls(result.stats["f_counter"] + 10),
+    )
+    assert resumed.start_manager().stats["f_counter"] == result.stats["f_counter"] + 10

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from media_helpers import decode, ffmpeg_children
+from proc_helpers import descendants
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
@@ -140,23 +141,6 @@ GloMPOManager.new_manager(
 """
 
 
-def _descendants(pid: int) -> list[int]:
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _recording_has_frames(chk: Path, after_checkpoints: int) -> bool:
     if len(list(chk.glob("k_*.tar.gz"))) < after_checkpoints:
         return False
@@ -178,7 +162,7 @@ def test_sigkill_while_recording_keeps_the_segment_and_marks_it_superseded(tmp_p
     deadline = time.monotonic() + 60
     while not _recording_has_frames(chk, after_checkpoints=2) and time.monotonic() < deadline:
         time.sleep(0.05)
-    victims = [child.pid, *_descendants(child.pid)]
+    victims = [child.pid, *descendants(child.pid)]
     for pid in victims:  # like a scheduler: the whole job at once
         os.kill(pid, signal.SIGKILL)
     child.wait()

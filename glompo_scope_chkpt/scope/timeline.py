@@ -81,6 +81,8 @@ class MovieTimeline:
 
     def _supersede(self, keep: list[int]) -> None:
         for record in self.manifest.supersede_except(keep):
+            if not self._locate(record):
+                continue
             if record.frames is None:
                 try:
                     fill_media_fields(record, probe(self.manifest.absolute(record)))
@@ -88,6 +90,22 @@ class MovieTimeline:
                     logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
             logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
         self.manifest.save()
+
+    def _locate(self, record: SegmentRecord) -> bool:
+        """Make ``record`` point at its file after a kill; drop it if no file was ever made.
+
+        A kill between renaming a closed segment and saving the manifest leaves the file under
+        its new name; a kill before ffmpeg created a new segment leaves no file at all.
+        """
+        if self.manifest.absolute(record).exists():
+            return True
+        found = sorted(self.segment_dir.glob(f"{self.stem}.{record.index:04d}.*.ts"))
+        if len(found) == 1:
+            record.path = self.manifest.relative(found[0])
+            return True
+        self.manifest.segments.remove(record)
+        logger.info("Segment %s was never written; dropped from the manifest", record.path)
+        return False
 
     # -------------------------------------------------------------------------- hot path
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
