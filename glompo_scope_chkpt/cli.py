@@ -49,6 +49,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"session 2 resumed and finished at {outcome.evaluations} (best f = {outcome.best_fx:.6g})."
     )
     print(f"movie        {outcome.movie}  ({outcome.frames} frames, both sessions)")
+    print(f"last frame   {folder / 'glomporecording_final.png'}")
     print(f"manifest     {folder / 'checkpoints' / 'movie_manifest.json'}")
     print(f"segments     {folder / 'checkpoints' / 'segments'}")
     print(f"log          {folder / 'glompo_log.h5'}")

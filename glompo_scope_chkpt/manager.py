@@ -160,7 +160,8 @@ class GloMPOManager:
     @staticmethod
     def _clear_outputs(settings: ManagerSettings) -> None:
         outfile = settings.visualisation_args["movie_kwargs"]["outfile"]
-        present = [settings.working_dir / n for n in (*OUTPUT_FILES, outfile)]
+        still = Path(outfile).stem + "_final.png"
+        present = [settings.working_dir / n for n in (*OUTPUT_FILES, outfile, still)]
         present = [path for path in present if path.exists()]
         if present and not settings.overwrite_existing:
             raise InvalidSettingError(

@@ -60,6 +60,8 @@ def test_each_checkpoint_closes_a_playable_segment_and_the_run_stitches_them(rec
     assert movie == manager.settings.working_dir / "glomporecording.mp4"
     _assert_movie_is_the_timeline(movie, manifest)
     assert ffmpeg_children() == []
+    still = manager.settings.working_dir / "glomporecording_final.png"
+    assert still.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_resume_from_an_older_checkpoint_supersedes_later_segments_and_keeps_earlier(recorded):

@@ -64,6 +64,7 @@ class MovieTimeline:
         self.recording = bool(args["record_movie"])
         outfile = args["movie_kwargs"]["outfile"]
         self.outfile = working_dir / outfile
+        self.still = working_dir / f"{Path(outfile).stem}_final.png"
         self.stem = Path(outfile).stem
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
         self.manifest: Manifest | None = None
@@ -171,6 +172,9 @@ class MovieTimeline:
     def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
         """Close the last segment and, if asked, stitch the timeline into the movie.
 
+        When the run ended (``stitch_movie``), the final picture is also saved as
+        ``<outfile stem>_final.png`` beside the movie.
+
         Returns
         -------
         Path or None
@@ -179,6 +183,8 @@ class MovieTimeline:
         try:
             if self.recording and self.current is not None:
                 self._close_segment("final", None)
+            if stitch_movie:
+                self.scope.save_still(self.still)
         finally:
             self.scope.close()
         if not (self.recording and stitch_movie):
