@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -81,6 +82,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _crf(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 63:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 63, got {text!r}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -106,7 +117,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--mode", choices=MODES, default="auto", help="auto (default), copy or reencode")
     add("--fps", type=_positive, help="output frame rate (re-encodes if it differs)")
     add("--size", type=_size, metavar="WxH", help="output size, e.g. 1200x800 (re-encodes)")
-    add("--crf", type=int, default=20, help="re-encoding quality, lower is better (default 20)")
+    add("--crf", type=_crf, default=20, help="re-encoding quality, lower is better (default 20)")
     add("--codec", default="libx264", help="re-encoding codec (default libx264)")
     add("--preset", default="veryfast", help="x264/x265 preset for re-encoding (default veryfast)")
     add("--force", action="store_true", help="replace an existing output (once verified)")
@@ -169,6 +180,8 @@ def _select(manifest: Manifest, args: argparse.Namespace) -> list[SegmentRecord]
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
+    if args.from_checkpoint is not None and args.include_superseded:
+        raise _UsageError("--from-checkpoint and --include-superseded cannot be combined")
     sources = [Path(s) for s in args.sources]
     single = sources[0] if len(sources) == 1 else None
     if single is not None and (single.is_dir() or single.suffix.lower() == ".json"):
@@ -331,7 +344,9 @@ def _run(args: argparse.Namespace) -> int:
                 size=args.size, codec=args.codec, crf=args.crf, force=args.force,
                 progress=progress, preset=args.preset, infos=infos,
             )  # fmt: skip
-    except (StitchError, FFmpegError) as exc:
+    except FFmpegNotFoundError:
+        raise
+    except (StitchError, FFmpegError, OSError) as exc:  # OSError: e.g. the disk is full
         _error(exc)
         return EXIT_FAILED
     if not args.quiet:
@@ -396,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO_FFMPEG
     except FFmpegError as exc:
         _error(exc)
+        return EXIT_FAILED
+    except BrokenPipeError:  # e.g. 'stitch-movies RUN --list | head'
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
     except (GloMPOError, OSError) as exc:
         _error(exc)

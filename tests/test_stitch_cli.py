@@ -157,6 +157,8 @@ def test_output_is_an_input(tmp_path, capsys):
         (["--mode", "fast", "a.ts"], "invalid choice"),
         (["--size", "big", "a.ts"], "1200x800"),
         (["a.ts", "b.ts"], "-o OUT"),
+        (["run", "--from-checkpoint", "c", "--include-superseded"], "cannot be combined"),
+        (["a.ts", "b.ts", "--include-superseded", "-o", "x.mp4"], "need a run or a manifest"),
     ],
 )
 def test_usage_errors_exit_2_in_one_line(argv, needle, capsys):
@@ -227,3 +229,11 @@ def test_manifest_of_a_real_run_with_superseded_segments(make_manager, tmp_path,
     at_first = tmp_path / "at_first.mp4"
     assert main([str(checkpoints), "--from-checkpoint", name, "-o", str(at_first), "-q"]) == 0
     assert decode(at_first)[0] == segments[0]["frames"]
+
+
+def test_no_ffmpeg_exits_3(tmp_path, monkeypatch, capsys):
+    a = make_segment(tmp_path / "a.ts", 5, size=SMALL)
+    monkeypatch.setenv("GLOMPO_FFMPEG", str(tmp_path / "no-ffmpeg"))
+    assert main([str(a), "-o", str(tmp_path / "o.mp4")]) == 3
+    _one_error_line(capsys.readouterr().err, "GLOMPO_FFMPEG")
+    assert not (tmp_path / "o.mp4").exists()

@@ -25,6 +25,7 @@ TS_PACKET_SIZE = 188
 """Size in bytes of an MPEG-TS packet; a ``.ts`` file of another length was cut short."""
 
 _CHUNK = 1 << 20
+_OPEN_OPTIONS = {"fpsprobesize": "0"}
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def _is_cut_transport_stream(path: Path, format_name: str) -> bool:
 
 
 def _read_info(av, path: Path) -> VideoInfo:
-    with av.open(str(path), mode="r") as container:
+    # No frame is decoded to guess the frame rate: it is measured from the timestamps below.
+    with av.open(str(path), mode="r", options=_OPEN_OPTIONS) as container:
         if not container.streams.video:
             raise StitchError(f"{path} holds no video stream: give a movie file.")
         stream = container.streams.video[0]

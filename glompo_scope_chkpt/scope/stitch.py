@@ -205,14 +205,20 @@ def _remux_complete_frames(info: VideoInfo, folder: Path, number: int) -> VideoI
     return fixed
 
 
-def _concat_list(infos: Sequence[VideoInfo], folder: Path) -> Path:
-    """Write a concat demuxer list naming every part by absolute path, quotes escaped."""
+def _concat_list(infos: Sequence[VideoInfo], folder: Path, quick_open: bool = True) -> Path:
+    """Write a concat demuxer list naming every part by absolute path, quotes escaped.
+
+    Each part's duration is given (so no part is misplaced by a container's estimate), and with
+    ``quick_open`` ffmpeg is told not to decode frames to guess each part's frame rate.
+    """
     lines = ["ffconcat version 1.0"]
     for info in infos:
         name = str(info.path.resolve())
         if "\n" in name or "\r" in name:
             raise StitchError(f"Cannot stitch {info.path}: rename it without line breaks.")
         lines.append("file '" + name.replace("'", "'\\''") + "'")
+        if quick_open:
+            lines.append("option fpsprobesize 0")
         lines.append(f"duration {info.duration:.6f}")
     listing = folder / "concat.txt"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -320,7 +326,9 @@ def _verify(
         got = probe(tmp)
     except StitchError as exc:
         raise StitchError(f"The stitched movie for {output} cannot be read: {exc}") from exc
-    tolerance = len(infos) / fps + 0.05
+    # Exact frame counts leave only timestamp rounding (1 ms in Matroska) per join; a changed
+    # frame rate may round each part by up to a frame.
+    tolerance = 0.5 / fps + 0.002 * len(infos) if exact else len(infos) / fps + 0.05
     problems = []
     if exact and got.frames != frames:
         problems.append(f"{got.frames} frames instead of {frames}")
@@ -348,7 +356,10 @@ def _write(
 ) -> StitchReport:
     with atomic_path(output) as tmp:
         if use_copy:
-            run_ffmpeg(_copy_args(_concat_list(parts, work), tmp, fmt))
+            try:
+                run_ffmpeg(_copy_args(_concat_list(parts, work), tmp, fmt))
+            except FFmpegError:  # an ffmpeg older than 5.0 knows no per-file options
+                run_ffmpeg(_copy_args(_concat_list(parts, work, quick_open=False), tmp, fmt))
             report = _verify(tmp, parts, parts[0].fps, "copy", output)
             if progress is not None:
                 progress(1.0)
@@ -440,10 +451,10 @@ def stitch(
         encoding = (codec, crf, preset)
         try:
             report = _write(parts, output, fmt, use_copy, plan, encoding, progress, work)
-        except StitchError as exc:
+        except (StitchError, FFmpegError) as exc:
             if not (use_copy and mode == "auto"):
                 raise
-            _log.warning("stream copy did not verify (%s); re-encoding instead", exc)
+            _log.warning("stream copy failed (%s); re-encoding instead", str(exc).splitlines()[0])
             report = _write(parts, output, fmt, False, plan, encoding, progress, work)
     _log.info(
         "stitched %d movies into %s (%s): %d frames, %.2f s, verified",
