@@ -1,6 +1,6 @@
 """Benchmark the HDF5 log: cost of logging every evaluation, and cost of a rollback on resume.
 
-Run ``python scripts/bench_log.py`` (about a minute) or ``--quick`` (a few seconds). It prints a
+Run ``python scripts/bench_log.py`` (about a minute) or ``--quick`` (under ten seconds). It prints a
 table and, last, one JSON line with every figure.
 
 Appending compares, on the same rows (10 parameters, 4 optimizers taking turns, a cheap
@@ -16,7 +16,12 @@ Rollback times :meth:`OptimizationLog.resume` of a log of ``--rollback-rows`` ro
 90 % of its rows (plus a resume with nothing to roll back). Moving rows aside costs time in
 proportion to the rows moved; the rows kept cost nothing, so keeping 90 % is the cheaper case.
 
-A run of the whole manager with and without the log belongs in :func:`bench_manager_run`.
+The manager comparison (:func:`bench_manager_run`) runs one seeded optimization (10-D sum of
+squares, serial executor, ``RandomOptimizer`` of 5,000 evaluations each, ``MaxFuncCalls``)
+with ``summary_files=0`` (no output), ``0 + log`` (the HDF5 log alone), ``2`` (YAML summary and
+trajectory plots, no log) and ``3`` (all three), interleaved, and reports medians of the time
+of ``start_manager()``. ``3 vs 0`` is the cost of turning every output on; ``log alone vs 0`` is
+the cost of the log.
 """
 
 from __future__ import annotations
@@ -35,11 +40,22 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from glompo_scope_chkpt import GloMPOManager
+from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.log import LOG_FILENAME, OptimizationLog, row_dtype
+from glompo_scope_chkpt.optimizers import RandomOptimizer
+from glompo_scope_chkpt.selectors import CycleSelector
 
 N_PARAMS = 10
 N_OPTS = 4
 CHUNK = 1024
+# manager side -> (summary_files, log opened by hand though summary_files < 3)
+MANAGER_SIDES = {
+    "none": (0, False),
+    "logonly": (0, True),
+    "summary2": (2, False),
+    "log": (3, False),
+}
 
 
 def _points(rows: int) -> np.ndarray:
@@ -191,17 +207,87 @@ def bench_rollback(rows: int, repeats: int) -> dict[str, float]:
     return out
 
 
-def bench_manager_run(quick: bool) -> dict[str, float] | None:
-    """Time a whole manager run with ``summary_files=3`` against one with the log off.
+def sphere(x: np.ndarray) -> float:
+    """The objective of the manager runs: a sum of squares (module level, so picklable)."""
+    return float(x @ x)
 
-    To be written once the manager exists: run the same seeded optimization twice (cheap
-    objective, serial executor) and return ``{"manager_nolog_s", "manager_log_s",
-    "manager_log_overhead_pct"}``. Returns ``None`` until then.
+
+def run_manager(
+    summary_files: int, log_only: bool, evals: int, folder: Path
+) -> tuple[float, float]:
+    """Run the seeded optimization in ``folder``; return (seconds of ``start_manager``, best fx).
+
+    With ``log_only`` the log is opened by hand and handed to the manager (through the attribute
+    :meth:`GloMPOManager.load_checkpoint` sets), so a run with ``summary_files=0`` writes the
+    HDF5 log and nothing else; opening it is timed, as the manager's own opening would be.
     """
-    return None
+    manager = GloMPOManager.new_manager(
+        task=sphere,
+        bounds=[(-5, 5)] * N_PARAMS,
+        opt_selector=CycleSelector((RandomOptimizer, {"max_evals": 5000})),
+        working_dir=folder,
+        executor="serial",
+        seed=0,
+        convergence_checker=MaxFuncCalls(evals),
+        summary_files=summary_files,
+    )
+    start = time.perf_counter()
+    if log_only:
+        manager._log = OptimizationLog.create(
+            folder / LOG_FILENAME, manager.state.key, N_PARAMS, {"bench": True}
+        )
+    result = manager.start_manager()
+    seconds = time.perf_counter() - start
+    if result.stats["f_counter"] != evals:
+        raise RuntimeError(f"The run made {result.stats['f_counter']} evaluations, not {evals}.")
+    if (summary_files >= 3 or log_only) != (folder / LOG_FILENAME).exists():
+        raise RuntimeError(f"summary_files={summary_files}, log_only={log_only}: log not as set.")
+    return seconds, result.fx
 
 
-def _table(append: dict[str, float], rollback: dict[str, float], rows: int) -> str:
+def bench_manager_run(evals: int, repeats: int) -> dict[str, float]:
+    """Time a whole manager run for each of :data:`MANAGER_SIDES`, interleaved; medians.
+
+    A short run with every output first loads what the outputs import (matplotlib, yaml), so
+    that no side pays for it. Every side must find the same optimum (same seed).
+
+    Returns
+    -------
+    dict
+        ``manager_<side>_s`` and ``manager_<side>_us_per_eval`` for each side;
+        ``manager_log_ratio`` (``summary_files`` 3 vs 0) and ``manager_log_overhead_pct`` (the
+        same in per cent); ``manager_logonly_ratio`` and ``manager_logonly_overhead_pct`` (the
+        log alone vs 0); ``manager_log_added_us_per_eval`` (the log's cost per evaluation).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        run_manager(3, False, min(evals, 1000), Path(tmp))
+    samples: dict[str, list[float]] = {label: [] for label in MANAGER_SIDES}
+    optima = set()
+    for _ in range(repeats):
+        for label, (summary_files, log_only) in MANAGER_SIDES.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds, fx = run_manager(summary_files, log_only, evals, Path(tmp))
+            samples[label].append(seconds)
+            optima.add(fx)
+    if len(optima) != 1:
+        raise RuntimeError(f"The runs found different optima {sorted(optima)}: not reproducible.")
+    out: dict[str, float] = {"manager_evals": evals}
+    for label, values in samples.items():
+        out[f"manager_{label}_s"] = statistics.median(values)
+        out[f"manager_{label}_us_per_eval"] = out[f"manager_{label}_s"] / evals * 1e6
+    none = out["manager_nolog_s"] = out["manager_none_s"]
+    for label in ("log", "logonly"):
+        out[f"manager_{label}_ratio"] = out[f"manager_{label}_s"] / none
+        out[f"manager_{label}_overhead_pct"] = (out[f"manager_{label}_ratio"] - 1) * 100
+    out["manager_log_added_us_per_eval"] = (
+        out["manager_logonly_us_per_eval"] - out["manager_none_us_per_eval"]
+    )
+    return out
+
+
+def _table(
+    append: dict[str, float], rollback: dict[str, float], manager: dict[str, float], rows: int
+) -> str:
     bare = append["bare_us_per_row"]
     lines = [
         f"append {rows:,} rows (n_params={N_PARAMS}, {N_OPTS} optimizers), median",
@@ -220,6 +306,19 @@ def _table(append: dict[str, float], rollback: dict[str, float], rows: int) -> s
     for label, kept, moved in (*cases, ("small_keep50", 0.1 * n, 0.1 * n)):
         seconds = rollback[f"rollback_{label}_s"]
         lines.append(f"  {label:<14}{kept:>10,.0f}{moved:>10,.0f}{seconds:>10.3f}")
+    none = manager["manager_none_s"]
+    lines.append(f"manager run, {manager['manager_evals']:,} evaluations (serial, random), median")
+    lines.append(f"  {'summary_files':<16}{'seconds':>10}{'us/eval':>10}{'vs 0':>10}")
+    for label, (summary_files, log_only) in MANAGER_SIDES.items():
+        seconds = manager[f"manager_{label}_s"]
+        per_eval = manager[f"manager_{label}_us_per_eval"]
+        shown = f"{summary_files} + log" if log_only else str(summary_files)
+        lines.append(f"  {shown:<16}{seconds:>10.3f}{per_eval:>10.1f}{seconds / none:>9.3f}x")
+    lines.append(
+        f"  3 vs 0: {manager['manager_log_ratio']:.3f}x; log alone vs 0: "
+        f"{manager['manager_logonly_ratio']:.3f}x ({manager['manager_log_added_us_per_eval']:+.1f}"
+        " us/eval); target <= 1.10x"
+    )
     return "\n".join(lines)
 
 
@@ -230,14 +329,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=None, help="rows appended (100k)")
     parser.add_argument("--rollback-rows", type=int, default=None, help="log size (1M)")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per figure (5)")
+    parser.add_argument("--evals", type=int, default=None, help="evaluations per manager run (20k)")
     args = parser.parse_args(argv)
     rows = args.rows or (20_000 if args.quick else 100_000)
     rollback_rows = args.rollback_rows or (100_000 if args.quick else 1_000_000)
     repeats = args.repeats or (3 if args.quick else 5)
+    evals = args.evals or (10_000 if args.quick else 20_000)
     append = bench_append(rows, repeats)
     rollback = bench_rollback(rollback_rows, repeats)
-    manager = bench_manager_run(args.quick) or {}
-    print(_table(append, rollback, rows))
+    manager = bench_manager_run(evals, repeats)
+    print(_table(append, rollback, manager, rows))
     figures = {"bench": "log", "rows": rows, "repeats": repeats, **append, **rollback, **manager}
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}))
     return 0

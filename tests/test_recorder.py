@@ -146,7 +146,14 @@ def test_write_before_setup_is_an_error(tmp_path: Path) -> None:
 def test_command_uses_crash_tolerant_mpegts(tmp_path: Path) -> None:
     command = SegmentWriter(tmp_path / "s.ts", WIDTH, HEIGHT).command()
     text = " ".join(command)
-    for flag in ("-f mpegts", "-tune zerolatency", "-preset veryfast", "-flush_packets 1",
-                 "-pix_fmt yuv420p", "-pix_fmt rgba", "-n"):
+    for flag in (
+        "-f mpegts",
+        "-tune zerolatency",
+        "-preset veryfast",
+        "-flush_packets 1",
+        "-pix_fmt yuv420p",
+        "-pix_fmt rgba",
+        "-n",
+    ):
         assert flag in text
     assert codec_name("libx264") == "h264" and codec_name("mpeg4") == "mpeg4"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import av
 import numpy as np
@@ -86,7 +87,7 @@ def feed(history: History, scope: LiveScope, start: int, stop: int, wait: bool) 
 class _Null:
     """Stands in for a scope where only the history matters."""
 
-    args = {"events_per_flush": 1}
+    args: ClassVar[dict] = {"events_per_flush": 1}
 
     def notify_point(self, *_args: object) -> None:
         return None
@@ -253,7 +254,8 @@ time.sleep(120)
 @pytest.mark.parametrize("kill_all", [False, True], ids=["manager-killed", "all-killed"])
 def test_sigkill_keeps_a_playable_segment(tmp_path: Path, kill_all: bool) -> None:
     path = tmp_path / "killed.ts"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    python_path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=python_path)
     proc = subprocess.Popen(
         [sys.executable, "-c", _RECORDER_SCRIPT, str(path)], stdout=subprocess.PIPE, env=env
     )

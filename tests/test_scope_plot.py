@@ -29,14 +29,18 @@ def _history(n: int = 600, n_opt: int = 3, seed: int = 0) -> History:
     return history
 
 
-def _line_of(plot: ScopePlot, opt_id: int):  # noqa: ANN202 - Line2D
+def _line_of(plot: ScopePlot, opt_id: int):
     return plot._series[opt_id].line
 
 
 @pytest.mark.parametrize(
     ("figsize", "dpi", "expected"),
-    [((12, 8), 100, (1200, 800)), ((3.21, 2.41), 100, (320, 240)), ((12, 8), 150, (1800, 1200)),
-     ((3.33, 2.5), 150, (500, 374))],
+    [
+        ((12, 8), 100, (1200, 800)),
+        ((3.21, 2.41), 100, (320, 240)),
+        ((12, 8), 150, (1800, 1200)),
+        ((3.33, 2.5), 150, (500, 374)),
+    ],
 )
 def test_even_pixel_size(figsize: tuple, dpi: float, expected: tuple) -> None:
     assert even_pixel_size(figsize, dpi) == expected

@@ -19,10 +19,17 @@ def test_defaults_are_complete_and_copied() -> None:
     args = validate_visualisation_args(None)
     assert args == validate_visualisation_args({})
     assert args["events_per_flush"] == 10
-    assert args["writer_kwargs"] == {"fps": 10, "codec": "libx264", "bitrate": None,
-                                     "extra_args": None}
-    assert args["movie_kwargs"] == {"outfile": "glomporecording.mp4", "dpi": 100,
-                                    "figsize": (12.0, 8.0)}
+    assert args["writer_kwargs"] == {
+        "fps": 10,
+        "codec": "libx264",
+        "bitrate": None,
+        "extra_args": None,
+    }
+    assert args["movie_kwargs"] == {
+        "outfile": "glomporecording.mp4",
+        "dpi": 100,
+        "figsize": (12.0, 8.0),
+    }
     args["movie_kwargs"]["dpi"] = 7
     assert DEFAULT_VISUALISATION_ARGS["movie_kwargs"]["dpi"] == 100
 

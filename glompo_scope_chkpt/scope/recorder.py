@@ -14,7 +14,7 @@ frame is drawn once, never twice.
 :func:`renderer_main` is the entry point of the renderer process a
 :class:`~glompo_scope_chkpt.scope.live.LiveScope` starts: it owns the
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot` and the current :class:`SegmentWriter`, and
-answers the messages (pickled, length-prefixed, see :func:`send_message`) of the manager's process.
+answers the messages of the manager's process.
 """
 
 from __future__ import annotations
@@ -38,38 +38,23 @@ from typing import Any
 from ..errors import FFmpegError, GloMPOError, InvalidSettingError, ScopeError, SegmentExistsError
 from ..ffmpeg import ffmpeg_process
 
-__all__ = [
-    "SEGMENT_SUFFIX",
-    "SegmentStats",
-    "SegmentWriter",
-    "codec_name",
-    "renderer_main",
-]
+__all__ = ["SEGMENT_SUFFIX", "SegmentStats", "SegmentWriter", "codec_name", "renderer_main"]
 
 log = logging.getLogger(__name__)
 
 SEGMENT_SUFFIX = ".ts"
 """File ending of live movie segments (MPEG-TS)."""
 
-_LOW_LATENCY = {
-    "libx264": ["-preset", "veryfast", "-tune", "zerolatency"],
+_LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
+    "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],
     "libx265": ["-preset", "veryfast", "-tune", "zerolatency"],
 }
-_CODEC_NAMES = {
-    "libx264": "h264",
-    "libopenh264": "h264",
-    "h264": "h264",
-    "libx265": "hevc",
-    "hevc": "hevc",
-    "libvpx-vp9": "vp9",
-    "libaom-av1": "av1",
-    "libsvtav1": "av1",
-}
+_CODEC_NAMES = dict(libx264="h264", libopenh264="h264", libx265="hevc", libaom_av1="av1")
 
 
 def codec_name(encoder: str) -> str:
     """Return the codec an encoder writes, as probing names it (``libx264`` -> ``h264``)."""
-    return _CODEC_NAMES.get(encoder, encoder)
+    return _CODEC_NAMES.get(encoder.replace("-", "_"), encoder)
 
 
 @dataclass(frozen=True)
@@ -197,6 +182,7 @@ class SegmentWriter:
             ffmpeg_process(self.command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         )
         self._stack, self._proc = stack, proc
+        _widen_pipe(proc.stdin.fileno(), self._frame_bytes)
         log.info(
             "Recording movie segment %s (%dx%d, %g fps).",
             self.path,
@@ -289,6 +275,17 @@ class SegmentWriter:
             self.close()
         else:
             self.abort()
+
+
+def _widen_pipe(fd: int, frame_bytes: int) -> None:
+    """Let the pipe to ffmpeg hold (up to) a frame: fewer wake-ups of the two processes."""
+    try:
+        import fcntl
+
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(frame_bytes, limit))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
 
 
 class _Abort(Exception):
@@ -393,15 +390,7 @@ class _Renderer:
         if self.writer is not None:
             raise ScopeError(f"Cannot start '{path}': '{self.writer.path}' is still recording.")
         width, height = self.plot.canvas.get_width_height(physical=True)
-        writer = SegmentWriter(
-            path,
-            width,
-            height,
-            kwargs["fps"],
-            kwargs["codec"],
-            kwargs["bitrate"],
-            kwargs["extra_args"],
-        )
+        writer = SegmentWriter(path, width, height, **kwargs)  # fps, codec, bitrate, extra_args
         self.writer, self.failed = writer.setup(), None
 
     def _on_close_segment(self, _payload: None) -> SegmentStats:
@@ -443,6 +432,19 @@ class _Renderer:
         self.writer = None
 
 
+def _lower_priority(niceness: int) -> None:
+    """Schedule this process (and the ffmpeg it starts) below the manager.
+
+    ``SCHED_BATCH`` keeps the renderer's frequent wake-ups from preempting the manager; the nice
+    value gives it a small share of a busy CPU, so commands the manager waits for (closing a
+    segment) still finish in bounded time, unlike with ``SCHED_IDLE``.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(niceness)
+
+
 def _wait_for_message(fd: int, parent_pid: int, renderer: _Renderer) -> None:
     if os.name != "posix":
         return
@@ -466,8 +468,7 @@ def renderer_main() -> None:
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(niceness)
+    _lower_priority(niceness)
     fd_in, fd_out = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     renderer = _Renderer()
