@@ -124,18 +124,25 @@ class Session:
             self._submit(ev)
         self.state.pending = []
         with self._signals_caught():
-            while True:
-                self._process_finished()
-                if self._should_stop():
-                    break
-                self._fill_slots()
-                self._look_around()
-                if not self.in_flight:
-                    raise GloMPOError(
-                        "No optimizer can propose a point and nothing is being evaluated; "
-                        "check the optimizers' ask() methods."
-                    )
-                self._wait_any()
+            try:
+                self._loop()
+            finally:
+                for future in self.in_flight:  # recorded as pending, or no longer needed
+                    future.cancel()
+
+    def _loop(self) -> None:
+        while True:
+            self._process_finished()
+            if self._should_stop():
+                break
+            self._fill_slots()
+            self._look_around()
+            if not self.in_flight:
+                raise GloMPOError(
+                    "No optimizer can propose a point and nothing is being evaluated; "
+                    "check the optimizers' ask() methods."
+                )
+            self._wait_any()
 
     def _should_stop(self) -> bool:
         if self.converged or self.settings.convergence_checker.check(self.status()):

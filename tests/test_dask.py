@@ -163,10 +163,6 @@ def _tasks_on(client: distributed.Client) -> int:
     return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the session does not cancel its in-flight futures when it ends (see engine.Session)",
-)
 def test_an_interrupted_session_leaves_no_evaluations_on_the_cluster(make_manager):
     with local_cluster() as (client, workers):
         manager = make_manager(
