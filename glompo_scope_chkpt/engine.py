@@ -66,6 +66,8 @@ class Session:
         self.last_checkpoint_time = self.started
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
+        self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
+        self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
         state.next_iter_checkpoint = (
             (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
@@ -79,14 +81,15 @@ class Session:
     def status(self) -> RunStatus:
         """The figures convergence checkers look at."""
         st = self.state
+        session_elapsed = time.monotonic() - self.started
         return RunStatus(
             f_counter=st.f_counter,
-            elapsed=self.elapsed(),
-            session_elapsed=time.monotonic() - self.started,
+            elapsed=st.elapsed_before + session_elapsed,
+            session_elapsed=session_elapsed,
             best_fx=st.best_fx,
             n_started=st.n_started,
-            n_converged=st.count("converged"),
-            n_killed=st.count("killed"),
+            n_converged=self.ended["converged"],
+            n_killed=self.ended["killed"],
         )
 
     def checkpoint(self, reason: str, last: bool = False) -> Any:
@@ -145,9 +148,10 @@ class Session:
             self._wait_any()
 
     def _should_stop(self) -> bool:
-        if self.converged or self.settings.convergence_checker.check(self.status()):
+        checker, status = self.settings.convergence_checker, self.status()
+        if self.converged or checker.check(status):
             self.converged = True
-            self.state.end_reason = self.settings.convergence_checker.explain(self.status())
+            self.state.end_reason = checker.explain(status)
             if self.settings.checkpoint_control.checkpoint_at_conv:
                 self.checkpoint("at convergence", last=True)
             return True
@@ -195,15 +199,16 @@ class Session:
     def _fill_slots(self) -> None:
         settings = self.settings
         while len(self.in_flight) < settings.max_jobs:
-            running = sum(1 for rec in self.state.optimizers.values() if rec.running)
-            if running < settings.max_optimizers:
+            if len(self.running) < settings.max_optimizers:
                 self._start_optimizer()
             elif not self._submit_next_point():
                 return
 
     def _submit_next_point(self) -> bool:
-        running = [rec for rec in self.state.optimizers.values() if rec.running]
-        running.sort(key=lambda rec: (self.in_flight_per_opt[rec.opt_id], rec.opt_id))
+        running = list(self.running.values())
+        if len(running) > 1:
+            per_opt = self.in_flight_per_opt
+            running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
         for rec in running:
             x = rec.optimizer.ask()
             if x is not None:
@@ -227,6 +232,7 @@ class Session:
         st.n_started += 1
         record = OptimizerRecord(st.n_started, cls.__name__, optimizer, st.f_counter)
         st.optimizers[record.opt_id] = record
+        self.running[record.opt_id] = record
         if self.log is not None:
             self.log.add_optimizer(
                 record.opt_id, cls.__name__, st.f_counter, {k: repr(v) for k, v in kwargs.items()}
@@ -294,6 +300,8 @@ class Session:
     def _end_optimizer(self, record: OptimizerRecord, status: str, reason: str) -> None:
         st = self.state
         record.status, record.end_reason, record.end_call = status, reason, st.f_counter
+        self.running.pop(record.opt_id, None)
+        self.ended[status] += 1
         record.optimizer = None
         trace = st.history.traces.get(record.opt_id)
         fx = float(trace.fx[-1]) if trace is not None and len(trace) else None
