@@ -7,8 +7,11 @@ manifest → write the archive (holding the segment list and ``f_counter``) atom
 
 from __future__ import annotations
 
+import io
 import logging
+import pickle
 import time
+import types
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,29 @@ from .state import CheckpointRecord, PendingEvaluation, RunState
 __all__ = ["take_checkpoint", "apply_keep_past"]
 
 logger = logging.getLogger(__name__)
+
+
+class _ImportablePickler(pickle.Pickler):
+    """The standard pickler, refusing what only dill can restore in another process."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (type, types.FunctionType)) and obj.__module__ == "__main__":
+            raise pickle.PicklingError(f"{obj!r} lives in __main__")
+        return NotImplemented
+
+
+def dumps_state(obj: Any) -> bytes:
+    """Pickle ``obj`` with the fast standard pickler, or with dill when that is needed.
+
+    The standard pickler is ~10x faster on optimizer state; dill handles lambdas, closures and
+    classes defined in ``__main__`` by value. ``dill.loads`` reads either.
+    """
+    buffer = io.BytesIO()
+    try:
+        _ImportablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    except Exception:
+        return dill.dumps(obj)
+    return buffer.getvalue()
 
 
 def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:
@@ -92,7 +118,7 @@ def take_checkpoint(
     )
     state.pending = list(pending)
     try:
-        payload = dill.dumps(
+        payload = dumps_state(
             {
                 "settings": replace(settings, executor_instance=None),
                 "state": state,

@@ -109,3 +109,12 @@ def test_not_a_checkpoint(tmp_path):
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(CheckpointLoadError, match="does not exist"):
         GloMPOManager.load_manager(tmp_path / "nope.tar.gz")
+
+
+def test_state_pickling_falls_back_to_dill_for_what_pickle_refuses():
+    import dill
+
+    from glompo_scope_chkpt.checkpoint_writer import dumps_state
+
+    restored = dill.loads(dumps_state({"scale": lambda x: 3 * x, "n": 2}))
+    assert restored["scale"](2) == 6 and restored["n"] == 2
