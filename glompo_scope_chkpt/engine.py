@@ -22,6 +22,7 @@ import numpy as np
 from .checkpoint_writer import take_checkpoint
 from .convergence import RunStatus
 from .errors import CheckpointError, GloMPOError
+from .executors import CompletedCall, SerialExecutor
 from .settings import ManagerSettings
 from .state import OptimizerRecord, PendingEvaluation, RunState
 
@@ -59,13 +60,14 @@ class Session:
         self.executor, self.log, self.movie = executor, log, movie
         self.number = len(state.sessions)
         self.started = time.monotonic()
-        self.in_flight: dict[cf.Future, PendingEvaluation] = {}
+        self.in_flight: dict[cf.Future | CompletedCall, PendingEvaluation] = {}
         self.in_flight_per_opt: Counter[int] = Counter()
         self.signal_received: int | None = None
         self.converged = False
         self.last_checkpoint_time = self.started
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
+        self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
@@ -219,7 +221,10 @@ class Session:
         return False
 
     def _submit(self, ev: PendingEvaluation) -> None:
-        future = self.executor.submit(self.task, ev.x)
+        if self.inline:
+            future = CompletedCall(self.task, ev.x)
+        else:
+            future = self.executor.submit(self.task, ev.x)
         self.in_flight[future] = ev
         self.in_flight_per_opt[ev.opt_id] += 1
 
