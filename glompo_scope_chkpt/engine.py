@@ -22,7 +22,7 @@ import numpy as np
 from .checkpoint_writer import take_checkpoint
 from .convergence import RunStatus
 from .errors import CheckpointError, GloMPOError
-from .executors import CompletedCall, SerialExecutor
+from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .settings import ManagerSettings
 from .state import OptimizerRecord, PendingEvaluation, RunState
 
@@ -68,6 +68,9 @@ class Session:
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
         self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
+        self.slots = in_flight_limit(
+            settings.executor_instance or settings.executor, settings.max_jobs
+        )
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
@@ -199,9 +202,8 @@ class Session:
 
     # ------------------------------------------------------------------- asking and telling
     def _fill_slots(self) -> None:
-        settings = self.settings
-        while len(self.in_flight) < settings.max_jobs:
-            if len(self.running) < settings.max_optimizers:
+        while len(self.in_flight) < self.slots:
+            if len(self.running) < self.settings.max_optimizers:
                 self._start_optimizer()
             elif not self._submit_next_point():
                 return

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import InvalidSettingError
 
-__all__ = ["EXECUTOR_NAMES", "CompletedCall", "SerialExecutor", "make_executor"]
+__all__ = ["EXECUTOR_NAMES", "CompletedCall", "SerialExecutor", "in_flight_limit", "make_executor"]
 
 EXECUTOR_NAMES = ("serial", "threads", "processes")
 
@@ -78,3 +78,16 @@ def make_executor(spec: str | cf.Executor, max_jobs: int) -> tuple[cf.Executor, 
     raise InvalidSettingError(
         f"executor must be one of {EXECUTOR_NAMES} or a concurrent.futures.Executor, got {spec!r}."
     )
+
+
+def in_flight_limit(spec: str | cf.Executor, max_jobs: int) -> int:
+    """How many evaluations the manager keeps submitted to the executor built from ``spec``.
+
+    The pools the manager builds itself have exactly ``max_jobs`` workers, so one more submission
+    waits in the pool's queue and a worker that finishes starts its next call at once instead of
+    waiting for the manager to read the result and ask for a point. At most ``max_jobs``
+    evaluations still run at once. An executor given by the user may have more workers than
+    ``max_jobs``, so it gets exactly ``max_jobs`` submissions; so does the serial one, which
+    has no queue.
+    """
+    return max_jobs + 1 if spec in ("threads", "processes") else max_jobs

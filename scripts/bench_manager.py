@@ -16,8 +16,10 @@
    ``efficiency = serial / (2 * parallel)``. The 1 ms objective is ``time.sleep(0.001)`` (it
    releases the GIL and the core, like a simulation run elsewhere); ``spin`` is a pure-Python busy
    loop of 1 ms that holds the GIL and a core (threads cannot scale it; processes can, but share
-   the 2 cores with the manager). The ``processes`` rows include starting the pool; the
-   ``processes (warm pool)`` row passes an already started ``ProcessPoolExecutor``. The floors
+   the 2 cores with the manager). The ``threads`` and ``processes`` rows use the pools the
+   manager builds (``max_jobs`` workers plus one evaluation queued) and include starting them;
+   the ``processes (your pool)`` row passes an already started ``ProcessPoolExecutor``, which
+   gets exactly ``max_jobs`` submissions (a user's pool may have more workers). The floors
    drive the same pools with no manager: 2 evaluations in flight, and 3 in flight on 2 workers
    (the pool's hand-off latency is hidden when a next evaluation waits in its queue).
 
@@ -65,7 +67,7 @@ GLOMPO_OVERHEAD_US = {"random": 316.0, "cma": 404.0}  # shared/notes/glompo-meas
 PAR_SIDES = {
     "threads": "threads",
     "processes": "processes",
-    "processes_warm": "processes (warm pool)",
+    "processes_warm": "processes (your pool)",
     "bare_threads": "  floor: bare thread pool loop",
     "bare_processes_warm": "  floor: bare warm process pool loop",
     "bare_processes_warm_3": "  same, 3 in flight on 2 workers",

@@ -79,3 +79,22 @@ class FailsAt:
         if x[0] > self.threshold:
             raise RuntimeError("model diverged")
         return sphere(x)
+
+
+class ConcurrencyProbe:
+    """A 2 ms sphere that records the most calls it ever saw running at once (threads only)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def __call__(self, x: np.ndarray) -> float:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            return slow_sphere(x)
+        finally:
+            with self.lock:
+                self.running -= 1

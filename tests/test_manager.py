@@ -13,6 +13,7 @@ import dill
 import numpy as np
 import pytest
 from tasks import (
+    ConcurrencyProbe,
     FailsAt,
     PicklableSavableTask,
     SavableTask,
@@ -231,12 +232,34 @@ def test_pending_evaluations_are_resubmitted_and_checkpoint_does_not_wait(make_m
     manager.start_manager()
     path = manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
     state = _saved_state(path)
-    assert 1 <= len(state.pending) <= 4
+    assert 1 <= len(state.pending) <= 5  # max_jobs running and one queued in the pool
     resumed = GloMPOManager.load_manager(path)
     start = time.perf_counter()
     resumed.start_manager()
     assert resumed.state.f_counter == 200
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("own_pool", [True, False])
+def test_no_more_than_max_jobs_evaluations_run_at_once(make_manager, own_pool):
+    import concurrent.futures as cf
+
+    probe = ConcurrencyProbe()
+    pool = None if own_pool else cf.ThreadPoolExecutor(max_workers=6)
+    try:
+        manager = make_manager(
+            task=probe,
+            executor="threads" if own_pool else pool,
+            max_jobs=2,
+            max_optimizers=4,
+            convergence_checker=MaxFuncCalls(150),
+        )
+        manager.start_manager()
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    assert manager.state.f_counter == 150
+    assert probe.most == 2
 
 
 def test_overrides_replace_saved_settings(make_manager, tmp_path):
