@@ -78,8 +78,19 @@ def _split_format(naming_format: str) -> list[tuple[bool, str]]:
     return [part for part in parts if part[1]]
 
 
+_REPEAT_SUFFIX = r"(?:_\d+)?"
+"""A time-based name taken within the same second gets ``_2``, ``_3``... appended."""
+
+
+def _has_time_key(parts: list[tuple[bool, str]]) -> bool:
+    return any(is_key and text != "count" for is_key, text in parts)
+
+
 def _compile_pattern(parts: list[tuple[bool, str]]) -> re.Pattern[str]:
-    """Regex matching names of the format; ``count`` is a named group (repeats must agree)."""
+    """Regex matching names of the format; ``count`` is a named group (repeats must agree).
+
+    A format with a date or time key also matches its names with a repeat suffix ``_<n>``.
+    """
     pieces, has_count = [], False
     for is_key, text in parts:
         if not is_key:
@@ -89,6 +100,8 @@ def _compile_pattern(parts: list[tuple[bool, str]]) -> re.Pattern[str]:
             has_count = True
         else:
             pieces.append(f"(?:{_NAMING_KEYS[text][1]})")
+    if _has_time_key(parts):
+        pieces.append(_REPEAT_SUFFIX)
     return re.compile("".join(pieces))
 
 
@@ -121,7 +134,8 @@ class CheckpointingControl:
         Name of new checkpoints, with the keys ``%(date)`` (YYYYMMDD), ``%(year)`` (YYYY),
         ``%(yr)`` (YY), ``%(month)`` (MM), ``%(day)`` (DD), ``%(time)`` (HHMMSS), ``%(hour)``,
         ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Every other character is
-        taken literally. The file is ``<name>.tar.gz``.
+        taken literally. The file is ``<name>.tar.gz``. A name with a date or time key that is
+        taken already (two checkpoints within one second) gets ``_2``, ``_3``... appended.
     checkpointing_dir
         Folder of the checkpoints. A relative path is made absolute against the current working
         directory *when this object is created*; there is no relation to the manager's
@@ -221,7 +235,8 @@ class CheckpointingControl:
         """Return a new name for a checkpoint matching the naming format.
 
         The name never collides with an existing checkpoint: ``%(count)`` continues after the
-        largest existing match, and a time-based name that is taken waits for the next second.
+        largest existing match, and a time-based name taken within the same second gets ``_2``,
+        ``_3``... appended (such names still match the format), so a checkpoint never waits.
 
         Raises
         ------
@@ -229,17 +244,22 @@ class CheckpointingControl:
             If the format has neither ``%(count)`` nor a time key and its one name is taken.
         """
         self.count = max(self.count, self._next_free_count())
-        for _ in range(3):
-            name = self._render(time.localtime())
-            if not (self.checkpointing_dir / (name + ARCHIVE_SUFFIX)).exists():
-                self.count += 1
-                return name
-            time.sleep(1.0 - time.time() % 1.0 + 0.01)
-        raise InvalidSettingError(
-            f"CheckpointingControl: the checkpoint name {name!r} is already taken in "
-            f"{self.checkpointing_dir}; add %(count) or %(time) to naming_format "
-            f"{self.naming_format!r} so each checkpoint gets its own name."
-        )
+        name = self._render(time.localtime())
+        if self._taken(name) and _has_time_key(self._parts):
+            base, repeat = name, 2
+            while self._taken(name := f"{base}_{repeat}"):
+                repeat += 1
+        if self._taken(name):
+            raise InvalidSettingError(
+                f"CheckpointingControl: the checkpoint name {name!r} is already taken in "
+                f"{self.checkpointing_dir}; add %(count) or %(time) to naming_format "
+                f"{self.naming_format!r} so each checkpoint gets its own name."
+            )
+        self.count += 1
+        return name
+
+    def _taken(self, name: str) -> bool:
+        return (self.checkpointing_dir / (name + ARCHIVE_SUFFIX)).exists()
 
     def __repr__(self) -> str:
         return (

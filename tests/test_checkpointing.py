@@ -96,6 +96,20 @@ def test_count_skips_names_taken_since_creation(tmp_path):
     assert control.get_name() == "run_001"
 
 
+def test_a_time_based_name_that_is_taken_gets_a_repeat_suffix_at_once(tmp_path):
+    control = CheckpointingControl(naming_format="c_%(year)", checkpointing_dir=tmp_path)
+    start, names = time.monotonic(), []
+    for _ in range(3):
+        names.append(control.get_name())
+        (tmp_path / f"{names[-1]}.tar.gz").write_bytes(b"")
+    base = time.strftime("c_%Y")
+    assert names == [base, f"{base}_2", f"{base}_3"]
+    assert time.monotonic() - start < 0.5
+    assert all(control.matches_naming_format(name) for name in names)
+    assert not control.matches_naming_format(f"{base}_")
+    assert len(control.existing_checkpoints()) == 3
+
+
 def test_a_static_name_that_is_taken_is_an_error(tmp_path):
     (tmp_path / "fixed.tar.gz").write_bytes(b"keep")
     control = CheckpointingControl(naming_format="fixed", checkpointing_dir=tmp_path)
