@@ -2,7 +2,7 @@
 
 Layout of an archive::
 
-    manager.pkl      the manager's settings and run state (dill)
+    manager.pkl      the manager's settings and run state (pickle; dill where pickle cannot)
     task.pkl         the task, if it could be pickled
     task/...         what ``task.checkpoint_save(dir)`` wrote, if it could not
     meta.json        format, version, key, f_counter, how the task was kept, sha256 of each member
@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 FORMAT = "glompo_scope_chkpt/checkpoint"
 FORMAT_VERSION = 1
 _PAYLOAD, _TASK, _TASK_DIR, _META = "manager.pkl", "task.pkl", "task", "meta.json"
+_GZIP_LEVEL = 0
+"""gzip stores, not compresses: level 1 took 17 of a 25 ms checkpoint (8 CMA-ES, 100k
+evaluations) to halve 1.6 MB; the loop's time is worth more than that disk space."""
 
 
 @dataclass
@@ -125,7 +128,10 @@ def write_checkpoint(
                         members[file.relative_to(tmp).as_posix()] = file.read_bytes()
             full_meta = dict(meta, format=FORMAT, version=FORMAT_VERSION, task=task_mode)
             full_meta["files"] = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()}
-            with atomic_path(path) as out, tarfile.open(out, "w:gz", compresslevel=1) as tar:
+            with (
+                atomic_path(path) as out,
+                tarfile.open(out, "w:gz", compresslevel=_GZIP_LEVEL) as tar,
+            ):
                 for name, data in members.items():
                     _add_bytes(tar, name, data, now)
                 _add_bytes(tar, _META, json.dumps(full_meta, indent=1).encode(), now)

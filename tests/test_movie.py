@@ -56,6 +56,10 @@ def test_each_checkpoint_closes_a_playable_segment_and_the_run_stitches_them(rec
         path = manager.settings.checkpoint_control.checkpointing_dir / segment["path"]
         assert segment["frames"] >= 1 and decode(path) == (segment["frames"], "")
         assert segment["sha256"] == sha256_file(path)
+        info = probe(path)
+        for field in ("frames", "width", "height", "fps", "codec", "pix_fmt", "time_base"):
+            assert segment[field] == getattr(info, field), field
+        assert segment["duration"] == pytest.approx(info.duration)
     movie = Path(result.stats["movie"])
     assert movie == manager.settings.working_dir / "glomporecording.mp4"
     _assert_movie_is_the_timeline(movie, manifest)

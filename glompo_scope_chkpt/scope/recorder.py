@@ -38,12 +38,21 @@ from typing import Any
 from ..errors import FFmpegError, GloMPOError, InvalidSettingError, ScopeError, SegmentExistsError
 from ..ffmpeg import ffmpeg_process
 
-__all__ = ["SEGMENT_SUFFIX", "SegmentStats", "SegmentWriter", "codec_name", "renderer_main"]
+__all__ = [
+    "MPEGTS_TIME_BASE",
+    "SEGMENT_SUFFIX",
+    "SegmentStats",
+    "SegmentWriter",
+    "codec_name",
+    "renderer_main",
+]
 
 log = logging.getLogger(__name__)
 
 SEGMENT_SUFFIX = ".ts"
 """File ending of live movie segments (MPEG-TS)."""
+MPEGTS_TIME_BASE = "1/90000"
+"""Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
 
 _LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
     "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],

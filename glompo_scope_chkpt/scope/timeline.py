@@ -20,7 +20,8 @@ from ..history import Marker
 from ..state import RunState
 from .live import LiveScope
 from .manifest import Manifest, SegmentRecord, fill_media_fields
-from .probe import probe
+from .probe import VideoInfo, probe
+from .recorder import MPEGTS_TIME_BASE, SegmentStats
 from .stitch import stitch
 
 __all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
@@ -78,6 +79,7 @@ class MovieTimeline:
             self._supersede(state.movie_segments if resumed_from is not None else [])
         self.scope = LiveScope(args, state.history)
         if self.recording:
+            self._add_segment()
             self._start_segment()
 
     def _supersede(self, keep: list[int]) -> None:
@@ -90,7 +92,6 @@ class MovieTimeline:
                 except StitchError as exc:
                     logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
             logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
-        self.manifest.save()
 
     def _locate(self, record: SegmentRecord) -> bool:
         """Make ``record`` point at its file after a kill; drop it if no file was ever made.
@@ -118,7 +119,8 @@ class MovieTimeline:
         self.scope.notify_marker(marker)
 
     # -------------------------------------------------------------------------- segments
-    def _start_segment(self) -> None:
+    def _add_segment(self) -> SegmentRecord:
+        """List the next segment as ``recording`` in the manifest (saved by the caller)."""
         index = self.manifest.next_index()
         path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
         self.current = SegmentRecord(
@@ -130,12 +132,25 @@ class MovieTimeline:
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         )
         self.manifest.add(self.current)
+        return self.current
+
+    def _start_segment(self) -> None:
+        """Save the manifest listing the new segment, then let ffmpeg create its file.
+
+        In this order a kill leaves at worst a listed segment without a file, which
+        :meth:`_locate` drops on the next start, never a file the manifest does not know.
+        """
         self.manifest.save()
-        self.scope.start_segment(path)
+        self.scope.start_segment(self.manifest.absolute(self.current))
 
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
+        """Finish the current segment, rename it after ``label`` and complete its record.
+
+        The record is filled from what the renderer wrote (no probe); the caller saves the
+        manifest.
+        """
         record, self.current = self.current, None
-        self.scope.close_segment()
+        stats = self.scope.close_segment()
         source = self.manifest.absolute(record)
         target = self.segment_dir / f"{self.stem}.{record.index:04d}.{label}.ts"
         if target.exists():
@@ -143,13 +158,14 @@ class MovieTimeline:
         os.replace(source, target)
         fsync_dir(self.segment_dir)
         record.path = target.relative_to(self.manifest.folder).as_posix()
-        fill_media_fields(record, probe(target))
+        fill_media_fields(record, _written(stats, target))
         record.status, record.checkpoint = "complete", checkpoint
         record.f_counter_end = self.state.f_counter
-        self.manifest.save()
 
     def on_checkpoint(self, name: str, f_counter: int, start_next: bool = True) -> list[int]:
         """Close the current segment under the checkpoint's name; return the timeline's indices.
+
+        The manifest is saved once, with the closed segment complete and the next one listed.
 
         Parameters
         ----------
@@ -166,7 +182,10 @@ class MovieTimeline:
             self._close_segment(f"chk_{name}", name)
         timeline = [record.index for record in self.manifest.timeline()]
         if start_next:
+            self._add_segment()
             self._start_segment()
+        else:
+            self.manifest.save()
         return timeline
 
     def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
@@ -183,6 +202,7 @@ class MovieTimeline:
         try:
             if self.recording and self.current is not None:
                 self._close_segment("final", None)
+                self.manifest.save()
             if stitch_movie:
                 self.scope.save_still(self.still)
         finally:
@@ -199,3 +219,18 @@ class MovieTimeline:
             report.mode_used,
         )
         return self.outfile
+
+
+def _written(stats: SegmentStats, path: Path) -> VideoInfo:
+    """Describe a segment the renderer closed from what it wrote: MPEG-TS, constant frame rate."""
+    return VideoInfo(
+        path=path,
+        codec=stats.codec,
+        width=stats.width,
+        height=stats.height,
+        pix_fmt=stats.pix_fmt,
+        fps=stats.fps,
+        time_base=MPEGTS_TIME_BASE,
+        frames=stats.frames,
+        duration=stats.frames / stats.fps,
+    )
