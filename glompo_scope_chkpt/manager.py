@@ -37,6 +37,8 @@ OUTPUT_FILES = (
     "trajectories.png",
     "trajectories_best.png",
 )
+ROLLBACK_GLOB = "glompo_log.rollback-*.h5"
+"""Rows a resume rolled back out of the log (see ``log_rollback``); part of a run's output."""
 
 
 class GloMPOManager:
@@ -52,7 +54,6 @@ class GloMPOManager:
         self.state: RunState | None = None
         self.task: Callable[[np.ndarray], float] | None = None
         self._resumed_from: str | None = None
-        self._log: Any = None
         self._elapsed_at_load = 0.0
 
     # ------------------------------------------------------------------------------ creation
@@ -163,6 +164,7 @@ class GloMPOManager:
         still = Path(outfile).stem + "_final.png"
         present = [settings.working_dir / n for n in (*OUTPUT_FILES, outfile, still)]
         present = [path for path in present if path.exists()]
+        present += sorted(settings.working_dir.glob(ROLLBACK_GLOB))
         if present and not settings.overwrite_existing:
             raise InvalidSettingError(
                 f"{settings.working_dir} already holds output of an optimization "
@@ -240,7 +242,8 @@ class GloMPOManager:
         state.elapsed_before = float(saved["elapsed"])
         self.settings, self.state, self.task = settings, state, task
         self._resumed_from = contents.meta["name"]
-        self._log = self._open_log_for_resume() if settings.summary_files >= 3 else None
+        if settings.summary_files >= 3:
+            self._open_log_for_resume().close()  # checks it and rolls it back now, per the seed
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
         return self
 
@@ -313,7 +316,6 @@ class GloMPOManager:
             elapsed=self.state.elapsed_before,
             session=len(self.state.sessions),
             pending=[],
-            log=self._log,
         )
 
     def _require_ready(self) -> None:
@@ -338,8 +340,7 @@ class GloMPOManager:
             self.settings.executor_instance or self.settings.executor, self.settings.max_jobs
         )
         try:
-            log, self._log = self._log, None
-            return run_session(self, executor, log)
+            return run_session(self, executor)
         finally:
             if owned:
                 executor.shutdown(wait=False, cancel_futures=True)

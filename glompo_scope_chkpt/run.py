@@ -20,16 +20,19 @@ __all__ = ["run_session"]
 logger = logging.getLogger(__name__)
 
 
-def _open_log(manager: GloMPOManager, log: Any) -> Any:
+def _open_log(manager: GloMPOManager) -> Any:
     settings, state = manager.settings, manager.state
-    if log is not None or settings.summary_files < 3:
-        return log
+    if settings.summary_files < 3:
+        return None
     from .log import LOG_FILENAME, OptimizationLog
 
     path = settings.working_dir / LOG_FILENAME
     if state.f_counter > 0 or path.exists():
+        origin = manager._resumed_from or (
+            state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}"
+        )
         return OptimizationLog.resume(
-            path, state.key, len(settings.bounds), state.f_counter, manager._resumed_from or ""
+            path, state.key, len(settings.bounds), state.f_counter, origin
         )
     metadata = {
         "optimizers": repr(settings.opt_selector),
@@ -66,23 +69,28 @@ def _open_movie(manager: GloMPOManager, number: int) -> Any:
     )
 
 
-def run_session(manager: GloMPOManager, executor: cf.Executor, log: Any) -> Result:
+def run_session(manager: GloMPOManager, executor: cf.Executor) -> Result:
     """Run one session of ``manager``'s optimization and return the result.
 
     The log is flushed and closed, the movie's last segment closed (and the timeline stitched
     when the run ended), and the summary files written, whatever way the session ends.
+
+    Raises
+    ------
+    LogKeyMismatchError, LogFileError
+        If the working dir's log cannot be continued; nothing was run or written then.
     """
     settings, state = manager.settings, manager.state
+    log = _open_log(manager)
     number = len(state.sessions) + 1
     record = SessionRecord(number, time.time(), state.f_counter, manager._resumed_from)
     state.sessions.append(record)
     if manager._resumed_from is not None:
         state.history.add_marker("resume", state.f_counter, label=manager._resumed_from)
-    log = _open_log(manager, log)
-    if log is not None:
-        _register_optimizers(log, state)
     session = movie = None
     try:
+        if log is not None:
+            _register_optimizers(log, state)
         movie = _open_movie(manager, number)
         session = Session(settings, state, manager.task, executor, log, movie)
         session.run()
@@ -110,15 +118,19 @@ def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -
         if movie is not None:
             movie_path = movie.finish(state.f_counter, stitch_movie=stitch)
     finally:
-        if log is not None:
-            log.set_root_attrs(end_reason=state.end_reason or "", sessions=len(state.sessions))
-            log.close()
-        if settings.summary_files >= 1:
-            from .summary import write_trajectory_plots, write_yaml_summary
+        try:
+            if log is not None:
+                log.set_root_attrs(end_reason=state.end_reason or "", sessions=len(state.sessions))
+                log.close()
+        finally:
+            if settings.summary_files >= 1:
+                from .summary import write_trajectory_plots, write_yaml_summary
 
-            write_yaml_summary(settings.working_dir / "glompo_manager_log.yml", _summary(manager))
-            if settings.summary_files >= 2:
-                write_trajectory_plots(settings.working_dir, state.history)
+                write_yaml_summary(
+                    settings.working_dir / "glompo_manager_log.yml", _summary(manager)
+                )
+                if settings.summary_files >= 2:
+                    write_trajectory_plots(settings.working_dir, state.history)
     return movie_path
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
+from glompo_scope_chkpt.errors import InvalidSettingError, LogKeyMismatchError
 from glompo_scope_chkpt.log import read_log
 
 
@@ -61,3 +67,57 @@ def test_summary_files_levels(make_manager):
     assert summary["result"]["fx"] == pytest.approx(result.fx)
     assert summary["stats"]["f_counter"] == 600
     assert len(summary["checkpoints"]) == 1
+
+
+def _open_handles(path) -> list[str]:
+    """Descriptors of this process open on ``path`` (Linux /proc)."""
+    fds = Path("/proc/self/fd")
+    return [fd.name for fd in fds.iterdir() if os.path.realpath(fd) == os.path.realpath(path)]
+
+
+def test_loading_rolls_the_log_back_at_once_and_keeps_no_handle_until_started(make_manager):
+    manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 200})
+    manager.start_manager()
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    folder = manager.settings.checkpoint_control.checkpointing_dir
+    with pytest.warns(UserWarning, match="moved to"):
+        resumed = GloMPOManager.load_manager(folder / "chk_000.tar.gz")
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 201))
+    assert _open_handles(log_path) == []
+    resumed.start_manager()
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 601))
+    assert _open_handles(log_path) == []
+
+
+def test_a_foreign_log_at_start_is_an_error_that_runs_and_changes_nothing(make_manager, tmp_path):
+    manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 300})
+    manager.start_manager()
+    with pytest.warns(UserWarning, match="moved to"):
+        resumed = GloMPOManager.load_manager(
+            manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
+        )
+    other = make_manager(summary_files=3, working_dir=tmp_path / "other", control=None)
+    other.start_manager()
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    shutil.copyfile(tmp_path / "other" / "glompo_log.h5", log_path)
+    before = log_path.read_bytes()
+    sessions = len(resumed.state.sessions)
+    with pytest.raises(LogKeyMismatchError, match=r"glompo_log\.h5"):
+        resumed.start_manager()
+    assert log_path.read_bytes() == before
+    assert len(resumed.state.sessions) == sessions and resumed.state.f_counter == 300
+
+
+def test_overwrite_existing_also_removes_the_earlier_runs_rollback_files(make_manager, tmp_path):
+    manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 200})
+    manager.start_manager()
+    folder = manager.settings.checkpoint_control.checkpointing_dir
+    with pytest.warns(UserWarning, match="moved to"):
+        GloMPOManager.load_manager(folder / "chk_000.tar.gz")
+    work = manager.settings.working_dir
+    (rollback,) = work.glob("glompo_log.rollback-*.h5")
+    with pytest.raises(InvalidSettingError, match=re.escape(rollback.name)):
+        make_manager(summary_files=3, control=None)
+    assert rollback.exists()
+    make_manager(summary_files=3, control=None, overwrite_existing=True)
+    assert list(work.glob("glompo_log.rollback-*.h5")) == []
