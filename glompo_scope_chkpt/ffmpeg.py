@@ -116,9 +116,10 @@ def ffmpeg_process(
         yield proc
         ok = True
     finally:
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
+        stdin, proc.stdin = proc.stdin, None  # detached: communicate() must not flush it
+        if stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stdin.close()
         stderr = b""
         try:
             _, stderr = proc.communicate(timeout=stop_timeout if ok else 1.0)

@@ -227,16 +227,9 @@ class SegmentWriter:
 
     grab_frame = write
 
-    def _end_input(self) -> None:
-        """Close ffmpeg's stdin (end of input) and detach it, so that reaping does not flush it."""
-        stdin, self._proc.stdin = self._proc.stdin, None
-        with contextlib.suppress(OSError, ValueError):
-            stdin.close()
-
     def _fail(self, exc: BaseException) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
-            self._end_input()
             stack.close()  # reaps ffmpeg; raises FFmpegError with its stderr if it failed
         raise FFmpegError(f"ffmpeg stopped taking frames for '{self.path}': {exc}") from exc
 
@@ -250,7 +243,6 @@ class SegmentWriter:
         """
         stack, self._stack = self._stack, None
         if stack is not None:
-            self._end_input()
             stack.close()
             log.info("Closed movie segment %s: %d frames.", self.path, self.frames)
         return self.frames
@@ -261,7 +253,6 @@ class SegmentWriter:
         """Stop ffmpeg at once (after an error); what was written so far stays playable."""
         stack, self._stack = self._stack, None
         if stack is not None:
-            self._end_input()
             with contextlib.suppress(_Abort, FFmpegError):
                 stack.__exit__(_Abort, _Abort(), None)
 
