@@ -44,7 +44,6 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("after_run_ms", "manager.checkpoint() of the finished run (ms)", "<= 50"),
         ("after_run_kb", "archive size (KB)", ""),
         ("after_run_vs_write_fsync", "ratio to write + fsync of the same bytes", ""),
-        ("what_if_ms", "what-if: stdlib pickle, gzip level 0 (ms)", ""),
     ],
     "log": [
         ("log_added_us_per_row", "log cost per row (us)", ""),

@@ -9,21 +9,20 @@ broken down by wrapping its parts:
 
 * ``log_flush``   ``OptimizationLog.flush`` (write the buffered rows, fsync the HDF5 file);
 * ``movie``       ``MovieTimeline.on_checkpoint`` (close the segment: last frame, ffmpeg exit,
-  rename, probe, manifest; start the next one), recording only;
-* ``pickle``      ``dill.dumps`` of settings and state; ``pickle_task`` the task's;
+  rename, checksum; save the manifest once; start the next one), recording only;
+* ``pickle``      ``dumps_state`` of settings and state (standard pickler, dill fallback);
+  ``pickle_task`` the task's (``dill.dumps``);
 * ``sha256``      the members' checksums;
-* ``tar_gzip``    writing the ``.tar.gz`` (gzip level 1) under its temporary name;
+* ``tar_gzip``    writing the ``.tar.gz`` under its temporary name (gzip level 0: stored blocks,
+  no compression);
 * ``fsync``       fsync, rename and directory fsync of the archive;
 * ``other``       the rest (markers, temporary folder, ``keep_past``...).
 
 After the run, ``manager.checkpoint()`` is repeated on the finished state (all evaluations in its
 history; no log flush, no movie), interleaved with the floor: the archive's size in bytes written
 with a plain ``write`` + ``fsync`` (and + rename + directory fsync). Last, what the archive is made
-of: the pickled size of the history, the optimizers and the rest, and gzip's share.
-
-Checkpoints are named ``bench_%(count)``: with the default, time-based naming format a checkpoint
-taken within the same second as the previous one waits for the next second (up to 1 s) to get a
-free name; ``--default-naming`` keeps the default to show that cost.
+of: the size ``dumps_state`` gives the history, the optimizers and the rest, and for reference
+what gzip level 1 would save and cost.
 
 Prints tables and ends with one JSON line of its figures.
 """
@@ -33,9 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
 import sys
-import tarfile
 import tempfile
 import time
 import warnings
@@ -64,7 +61,7 @@ import glompo_scope_chkpt.engine as engine_mod
 import glompo_scope_chkpt.manager as manager_mod
 import glompo_scope_chkpt.scope.timeline as timeline_mod
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
-from glompo_scope_chkpt.archive import read_checkpoint
+from glompo_scope_chkpt.checkpoint_writer import dumps_state
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.fileio import fsync_dir
 from glompo_scope_chkpt.log import OptimizationLog
@@ -78,9 +75,8 @@ TARGET_MS = 50.0
 N_PARAMS = 10
 BOUNDS = [(-5.12, 5.12)] * N_PARAMS
 PARTS = ("log_flush", "movie", "pickle", "pickle_task", "sha256", "tar_gzip", "fsync")
-MOVIE_PARTS = ("movie_close", "movie_probe", "movie_manifest", "movie_start")
-NAMING = "bench_%(count)"  # the default, "glompo_checkpoint_%(date)_%(time)", waits for the
-# next second when a checkpoint follows another within the same second (see the docstring)
+MOVIE_PARTS = ("movie_close", "movie_checksum", "movie_manifest", "movie_start")
+NAMING = "bench_%(count)"  # ordered by count: dozens of checkpoints a second after the run
 GLOMPO = "GloMPO 3.1.1: 1.26-1.88 s, ~900 KB at 10k evaluations (shared notes)"
 
 
@@ -126,6 +122,7 @@ class Recorder:
                 record, self.current = self.current, None
             record["total"] = total
             record["other"] = total - sum(record[part] for part in PARTS)
+            record["movie_other"] = record["movie"] - sum(record[part] for part in MOVIE_PARTS)
             record["f_counter"] = state.f_counter
             record["kb"] = Path(path).stat().st_size / 1024
             record["bytes"] = Path(path).stat().st_size
@@ -138,7 +135,7 @@ class Recorder:
 
 
 class _Proxy:
-    """A module whose ``dumps`` (and ``sha256``) are timed; everything else passes through."""
+    """A module whose ``dumps`` (or ``sha256``) is timed; everything else passes through."""
 
     def __init__(self, module: Any, **wrapped: Callable) -> None:
         self._module, self._wrapped = module, wrapped
@@ -147,26 +144,14 @@ class _Proxy:
         return self._wrapped.get(name) or getattr(self._module, name)
 
 
-def fast_dumps(obj: Any) -> bytes:
-    """What-if: the standard (C) pickler, dill only for what it cannot take."""
-    try:
-        return pickle.dumps(obj, protocol=5)
-    except Exception:
-        return dill.dumps(obj)
-
-
-def _open_stored(*args: Any, **kwargs: Any) -> tarfile.TarFile:
-    """What-if: ``tarfile.open`` writing gzip level 0 (stored blocks: still a .tar.gz)."""
-    if "compresslevel" in kwargs:
-        kwargs["compresslevel"] = 0
-    return tarfile.open(*args, **kwargs)
-
-
 @contextlib.contextmanager
-def instrumented(rec: Recorder, what_if: bool = False) -> Iterator[Recorder]:
+def instrumented(rec: Recorder) -> Iterator[Recorder]:
     """Wrap the checkpoint's parts for the duration of the block.
 
-    With ``what_if``, the state is pickled by :func:`fast_dumps` and the archive gzipped at level 0.
+    The movie's parts are nested in ``movie``: ``close_segment`` (last frame, ffmpeg exits),
+    ``fill_media_fields`` (the record from the renderer's figures and the file's sha256),
+    ``Manifest.save`` and ``start_segment``; the rest of ``movie`` is the rename and its
+    directory fsync.
     """
     import hashlib
 
@@ -193,27 +178,21 @@ def instrumented(rec: Recorder, what_if: bool = False) -> Iterator[Recorder]:
     patches = [
         (engine_mod, "take_checkpoint", rec.checkpoint(engine_mod.take_checkpoint)),
         (manager_mod, "take_checkpoint", rec.checkpoint(manager_mod.take_checkpoint)),
-        (
-            writer_mod,
-            "dill",
-            _Proxy(dill, dumps=rec.part("pickle", fast_dumps if what_if else dill.dumps)),
-        ),
-        (
-            archive_mod,
-            "dill",
-            _Proxy(dill, dumps=rec.part("pickle_task", dill.dumps)),
-        ),
+        (writer_mod, "dumps_state", rec.part("pickle", writer_mod.dumps_state)),
+        (archive_mod, "dill", _Proxy(dill, dumps=rec.part("pickle_task", dill.dumps))),
         (archive_mod, "hashlib", _Proxy(hashlib, sha256=rec.part("sha256", hashlib.sha256))),
         (archive_mod, "atomic_path", atomic_path),
         (OptimizationLog, "flush", rec.part("log_flush", OptimizationLog.flush)),
         (MovieTimeline, "on_checkpoint", rec.part("movie", MovieTimeline.on_checkpoint)),
         (LiveScope, "close_segment", rec.part("movie_close", LiveScope.close_segment)),
         (LiveScope, "start_segment", rec.part("movie_start", LiveScope.start_segment)),
-        (timeline_mod, "probe", rec.part("movie_probe", timeline_mod.probe)),
+        (
+            timeline_mod,
+            "fill_media_fields",
+            rec.part("movie_checksum", timeline_mod.fill_media_fields),
+        ),
         (Manifest, "save", rec.part("movie_manifest", Manifest.save)),
     ]
-    if what_if:
-        patches.append((archive_mod, "tarfile", _Proxy(tarfile, open=_open_stored)))
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     try:
         for obj, name, value in patches:
@@ -270,20 +249,18 @@ def atomic_floor(path: Path, data: bytes) -> None:
 
 
 def repeat_after_run(manager: GloMPOManager, repeats: int, size: int) -> dict[str, list[float]]:
-    """``manager.checkpoint()`` on the finished state, interleaved with the floors and the
-    what-if variant (standard pickler, gzip level 0)."""
+    """``manager.checkpoint()`` on the finished state, interleaved with the floors."""
     data = os.urandom(size)
     folder = manager.settings.checkpoint_control.checkpointing_dir
-    recs = {"now": Recorder(), "what_if": Recorder()}
+    rec = Recorder()
 
-    def checkpoint(variant: str) -> float:
-        with instrumented(recs[variant], what_if=variant == "what_if"):
+    def checkpoint() -> float:
+        with instrumented(rec):
             return timed(manager.checkpoint)
 
     samples = interleaved(
         {
-            "checkpoint": lambda: checkpoint("now"),
-            "what_if": lambda: checkpoint("what_if"),
+            "checkpoint": checkpoint,
             "write_fsync": lambda: timed(lambda: write_fsync(folder / "floor.bin", data)),
             "atomic_write": lambda: timed(lambda: atomic_floor(folder / "floor2.bin", data)),
         },
@@ -291,43 +268,32 @@ def repeat_after_run(manager: GloMPOManager, repeats: int, size: int) -> dict[st
         warmup=True,
     )
     out = dict(samples)
-    for variant, rec in recs.items():
-        for part in (*PARTS, "other", "kb"):
-            out[f"{variant}_{part}"] = [r[part] for r in rec.checkpoints[1:]]
-    newest = recs["what_if"].checkpoints[-1]["path"]
-    contents = read_checkpoint(Path(newest), folder)
-    if dill.loads(contents.payload)["state"].f_counter != manager.state.f_counter:
-        raise RuntimeError("The what-if checkpoint does not read back.")
+    for part in (*PARTS, "other", "kb"):
+        out[f"after_run_{part}"] = [r[part] for r in rec.checkpoints[1:]]  # [0]: the warm-up
     return out
 
 
 def composition(manager: GloMPOManager) -> dict[str, float]:
-    """Pickled size of the state's parts, gzip's share, and what-if figures."""
+    """Size and time of ``dumps_state`` on the state's parts; gzip level 1 as a reference."""
     state, settings = manager.state, manager.settings
-    payload = dill.dumps(
+    payload = dumps_state(
         {"settings": replace(settings, executor_instance=None), "state": state, "elapsed": 0.0}
     )
     out = {"payload_kb": len(payload) / 1024}
     running = {k: r for k, r in state.optimizers.items() if r.running}
     ended = {k: r for k, r in state.optimizers.items() if not r.running}
     out["history_points"] = sum(len(t) for t in state.history.traces.values())
-    out["history_kb"] = len(dill.dumps(state.history)) / 1024
+    out["history_kb"] = len(dumps_state(state.history)) / 1024
     out["running_optimizers"] = len(running)
-    out["running_optimizers_kb"] = len(dill.dumps(running)) / 1024
+    out["running_optimizers_kb"] = len(dumps_state(running)) / 1024
     out["ended_optimizers"] = len(ended)
-    out["ended_optimizers_kb"] = len(dill.dumps(ended)) / 1024
-    out["one_cma_kb"] = len(dill.dumps(next(iter(running.values())).optimizer)) / 1024
-    out["dill_state_ms"] = _ms(lambda: dill.dumps(state))
-    out["dill_history_ms"] = _ms(lambda: dill.dumps(state.history))
-    out["dill_optimizers_ms"] = _ms(lambda: dill.dumps(state.optimizers))
-    try:
-        out["pickle_state_ms"] = _ms(lambda: pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
-        out["pickle_state_kb"] = len(pickle.dumps(state, pickle.HIGHEST_PROTOCOL)) / 1024
-    except Exception:  # the standard pickler cannot take every state
-        out["pickle_state_ms"] = out["pickle_state_kb"] = float("nan")
+    out["ended_optimizers_kb"] = len(dumps_state(ended)) / 1024
+    out["one_cma_kb"] = len(dumps_state(next(iter(running.values())).optimizer)) / 1024
+    out["pickle_state_ms"] = _ms(lambda: dumps_state(state))
+    out["pickle_history_ms"] = _ms(lambda: dumps_state(state.history))
+    out["pickle_optimizers_ms"] = _ms(lambda: dumps_state(state.optimizers))
     out["zlib1_ms"] = _ms(lambda: zlib.compress(payload, 1))
     out["zlib1_kb"] = len(zlib.compress(payload, 1)) / 1024
-    out["zlib0_ms"] = _ms(lambda: zlib.compress(payload, 0))
     return out
 
 
@@ -367,13 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     cli = parser(__doc__.splitlines()[0], "fewer repeats after the run (about 45 s)")
     cli.add_argument("--evals", type=int, default=100_000, help="evaluations of the run")
     cli.add_argument("--no-movie", action="store_true", help="skip the run recording a movie")
-    cli.add_argument(
-        "--default-naming", action="store_true", help="keep the default, time-based names"
-    )
     args = cli.parse_args(argv)
-    if args.default_naming:
-        global NAMING
-        NAMING = CheckpointingControl().naming_format
     repeats = args.repeats or (5 if args.quick else 15)
     logging.disable(logging.INFO)
     warnings.simplefilter("ignore")
@@ -399,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             if record:
                 later = rec.checkpoints[1:]  # the first segment also pays ffmpeg's first start
                 fig["movie_median_ms"] = median(r["total"] for r in later)
-                for part in ("movie", *MOVIE_PARTS):
+                for part in ("movie", *MOVIE_PARTS, "movie_other"):
                     fig[f"movie_median_{part}_ms"] = median(r[part] for r in later)
             fig[f"{label}_ms_per_1k_evals"], fig[f"{label}_kb_per_1k_evals"] = growth(rec)
             fig[f"{label}_checkpoints"] = len(rec.checkpoints)
@@ -414,12 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     fig["floor_atomic_write_ms"] = med["atomic_write"] * 1e3
     fig["after_run_vs_write_fsync"] = med["checkpoint"] / med["write_fsync"]
     fig["after_run_vs_atomic_write"] = med["checkpoint"] / med["atomic_write"]
-    fig["what_if_ms"] = med["what_if"] * 1e3
-    fig["what_if_kb"] = med["what_if_kb"]
-    fig["what_if_vs_write_fsync"] = med["what_if"] / med["write_fsync"]
-    for variant, key in (("now", "after_run"), ("what_if", "what_if")):
-        for part in (*PARTS, "other"):
-            fig[f"{key}_{part}_ms"] = med[f"{variant}_{part}"]
+    for part in (*PARTS, "other"):
+        fig[f"after_run_{part}_ms"] = med[f"after_run_{part}"]
     fig["target_ms"] = TARGET_MS
 
     print(
@@ -435,9 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         names = {
             "movie": "on_checkpoint, all of it",
             "movie_close": "close_segment (last frame, ffmpeg exits)",
-            "movie_probe": "probe the closed segment",
-            "movie_manifest": "manifest saves (atomic, fsync)",
+            "movie_checksum": "fill_media_fields (sha256 of the segment)",
+            "movie_manifest": "manifest save (atomic, fsync)",
             "movie_start": "start_segment (next ffmpeg)",
+            "movie_other": "the rest (rename, directory fsync)",
         }
         print(
             table(
@@ -450,25 +407,16 @@ def main(argv: list[str] | None = None) -> int:
     print()
     after = [
         (
-            label,
-            fig[f"{key}_ms"],
-            fig[f"{key}_kb"],
-            *(fig[f"{key}_{p}_ms"] for p in (*PARTS, "other")),
-        )
-        for label, key in (
-            ("after the run (no flush, no movie)", "after_run"),
-            ("  what-if: stdlib pickle, gzip level 0", "what_if"),
+            "after the run (no flush, no movie)",
+            fig["after_run_ms"],
+            fig["after_run_kb"],
+            *(fig[f"after_run_{p}_ms"] for p in (*PARTS, "other")),
         )
     ]
     print(table(headers, after, title=f"2. manager.checkpoint() repeated, medians of {repeats}"))
     print()
     rows2 = [
         ("checkpoint after the run", fig["after_run_ms"], fig["after_run_vs_write_fsync"]),
-        (
-            "  what-if: stdlib pickle, gzip level 0",
-            fig["what_if_ms"],
-            fig["what_if_vs_write_fsync"],
-        ),
         ("floor: write + fsync, same bytes", fig["floor_write_fsync_ms"], 1.0),
         (
             "floor: + rename + dir fsync",
@@ -498,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         table(
-            ("part of the archive", "KB (pickled)", "count"),
+            ("part of the archive", "KB (dumps_state)", "count"),
             [
                 ("manager.pkl (settings + state)", fig["payload_kb"], ""),
                 ("  history (points)", fig["history_kb"], fig["history_points"]),
@@ -509,13 +457,12 @@ def main(argv: list[str] | None = None) -> int:
                     fig["ended_optimizers"],
                 ),
                 ("  one running CMAOptimizer", fig["one_cma_kb"], 1),
-                ("manager.pkl gzip level 1", fig["zlib1_kb"], ""),
+                ("manager.pkl at gzip level 1 (reference)", fig["zlib1_kb"], ""),
             ],
-            title="4. what the archive holds; dill.dumps(state) "
-            f"{fig['dill_state_ms']:.1f} ms (history {fig['dill_history_ms']:.1f}, optimizers "
-            f"{fig['dill_optimizers_ms']:.1f}), stdlib pickle.dumps(state) "
-            f"{fig['pickle_state_ms']:.1f} ms; zlib level 1 {fig['zlib1_ms']:.1f} ms, "
-            f"level 0 {fig['zlib0_ms']:.1f} ms",
+            title="4. what the archive holds (stored at gzip level 0); dumps_state(state) "
+            f"{fig['pickle_state_ms']:.1f} ms (history {fig['pickle_history_ms']:.1f}, "
+            f"optimizers {fig['pickle_optimizers_ms']:.1f}); gzip level 1 would take "
+            f"{fig['zlib1_ms']:.1f} ms",
             digits=1,
         )
     )
