@@ -251,6 +251,13 @@ time.sleep(120)
 """
 
 
+def _wait_for_frames_on_disk(path: Path, frames: int, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while len(decoded_frames(path)) < frames:
+        assert time.monotonic() < end, f"ffmpeg wrote fewer than {frames} frames in {timeout} s"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("kill_all", [False, True], ids=["manager-killed", "all-killed"])
 def test_sigkill_keeps_a_playable_segment(tmp_path: Path, kill_all: bool) -> None:
     path = tmp_path / "killed.ts"
@@ -263,6 +270,8 @@ def test_sigkill_keeps_a_playable_segment(tmp_path: Path, kill_all: bool) -> Non
         frames, renderer = map(int, proc.stdout.readline().split())
         ffmpeg = ffmpeg_writing(path)
         assert frames == 40 and len(ffmpeg) == 1
+        if kill_all:  # what ffmpeg has not read or written yet dies with it: wait for the disk
+            _wait_for_frames_on_disk(path, frames - 1)
         victims = [proc.pid, renderer, *ffmpeg] if kill_all else [proc.pid]
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
