@@ -432,6 +432,19 @@ class _Renderer:
         self.writer = None
 
 
+def _keep_to_one_cpu() -> None:
+    """Run this process (and the ffmpeg it starts) on one of the CPUs it may use, the last.
+
+    Measured on 2 cores with a loop of 1 ms sleeping evaluations: a renderer and ffmpeg free to
+    move slowed the loop by 8-9 %; kept to one CPU, by under 1 %, with 2 % fewer frames. The
+    manager itself is left free. A process allowed a single CPU is left as it is.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        allowed = os.sched_getaffinity(0)
+        if len(allowed) > 1:
+            os.sched_setaffinity(0, {max(allowed)})
+
+
 def _lower_priority(niceness: int) -> None:
     """Schedule this process (and the ffmpeg it starts) below the manager.
 
@@ -469,6 +482,7 @@ def renderer_main() -> None:
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
     _lower_priority(niceness)
+    _keep_to_one_cpu()
     fd_in, fd_out = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     renderer = _Renderer()
