@@ -2,8 +2,9 @@
 
 Why a process. A renderer *thread* shares the GIL with the manager: measured here, a thread drawing
 frames made a loop of 1 ms sleeping evaluations 1.37x slower, and a CPU-bound manager starved it
-(3 frames in 3 s). Drawing and encoding therefore run in a child Python process (started with
-``subprocess``, so user scripts need no ``if __name__ == "__main__"`` guard), at a lower priority
+(3 frames in 3 s). Drawing and encoding therefore run in a child Python process
+(:mod:`~glompo_scope_chkpt.scope.renderer`, started with ``subprocess``, so user scripts need no
+``if __name__ == "__main__"`` guard), at a lower priority
 (``SCHED_BATCH`` and ``nice`` +10, inherited by its ffmpeg), so the optimization keeps the CPU it
 needs: measured, a process encoding 90 frames/s beside a loop of 1 ms sleeps slowed that loop by
 12 % at plain ``nice`` +10 and by 5 % as ``SCHED_BATCH`` (``SCHED_IDLE`` was no better, and can
@@ -98,7 +99,7 @@ def _spawn_renderer() -> subprocess.Popen:
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    code = "from glompo_scope_chkpt.scope.recorder import renderer_main; renderer_main()"
+    code = "from glompo_scope_chkpt.scope.renderer import renderer_main; renderer_main()"
     return subprocess.Popen(
         [sys.executable, "-c", code, str(os.getpid()), str(RENDERER_NICENESS)],
         stdin=subprocess.PIPE,
