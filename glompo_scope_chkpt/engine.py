@@ -237,13 +237,14 @@ class Session:
         seed = int(st.rng.integers(2**63 - 1))
         optimizer = cls(settings.bounds, x0, seed=seed, **kwargs)
         st.n_started += 1
-        record = OptimizerRecord(st.n_started, cls.__name__, optimizer, st.f_counter)
+        options = {k: repr(v) for k, v in kwargs.items()}
+        record = OptimizerRecord(
+            st.n_started, cls.__name__, optimizer, st.f_counter, options=options
+        )
         st.optimizers[record.opt_id] = record
         self.running[record.opt_id] = record
         if self.log is not None:
-            self.log.add_optimizer(
-                record.opt_id, cls.__name__, st.f_counter, {k: repr(v) for k, v in kwargs.items()}
-            )
+            self.log.add_optimizer(record.opt_id, cls.__name__, st.f_counter, options)
         logger.debug("Started optimizer %d (%s)", record.opt_id, cls.__name__)
 
     def _wait_any(self) -> None:

@@ -46,7 +46,7 @@ def _register_optimizers(log: Any, state: Any) -> None:
     """Make a log that lacks the run's optimizers (a new file on resume) know them."""
     for record in state.optimizers.values():
         if not log.has_optimizer(record.opt_id):
-            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, {})
+            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, record.options)
             if not record.running:
                 log.end_optimizer(
                     record.opt_id, f"{record.status}: {record.end_reason}", record.end_call

@@ -39,6 +39,8 @@ class OptimizerRecord:
     status: str = "running"
     end_reason: str = ""
     end_call: int | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    """The keyword arguments it was built with, as ``repr`` strings (for the log)."""
 
     @property
     def running(self) -> bool:

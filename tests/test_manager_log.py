@@ -48,6 +48,7 @@ def test_missing_log_on_resume_warns_and_starts_a_new_one(make_manager):
     manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 300})
     manager.start_manager()
     log_path = manager.settings.working_dir / "glompo_log.h5"
+    first = read_log(log_path)["optimizers"]
     log_path.unlink()
     with pytest.warns(UserWarning, match="glompo_log.h5"):
         resumed = GloMPOManager.load_manager(
@@ -55,6 +56,9 @@ def test_missing_log_on_resume_warns_and_starts_a_new_one(make_manager):
         )
     resumed.start_manager()
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(301, 601))
+    for opt_id, group in read_log(log_path)["optimizers"].items():
+        assert group["attrs"]["type"] == first[opt_id]["attrs"]["type"]
+        assert group["attrs"]["metadata"] == first[opt_id]["attrs"]["metadata"] != {}
 
 
 def test_summary_files_levels(make_manager):
