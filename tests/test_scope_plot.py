@@ -55,6 +55,15 @@ def test_render_gives_even_rgba_frames(dpi: int) -> None:
     assert width % 2 == 0 and height % 2 == 0
 
 
+def test_a_still_fits_the_x_axis_to_the_data(tmp_path: Path) -> None:
+    plot = ScopePlot.from_history(_args(), _history(600))
+    plot.render()
+    assert plot.ax.get_xlim()[1] >= 1000  # the live view grows in coarse steps
+    plot.save_png(tmp_path / "still.png")
+    assert plot.ax.get_xlim() == (0.0, 620.0)
+    assert imread(tmp_path / "still.png").shape[:2] == (plot.height, plot.width)
+
+
 def test_plot_from_history_holds_every_point_in_its_first_frame() -> None:
     history = _history(600)
     plot = ScopePlot.from_history(_args(), history)

@@ -156,6 +156,12 @@ def _nice_ceil(value: float) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
 
 
+def _tight_ceil(value: float) -> float:
+    """``value`` plus 2 %, rounded up to a tenth of its power of ten (12,000 -> 13,000)."""
+    unit = 10.0 ** math.floor(math.log10(value)) / 10
+    return math.ceil(1.02 * value / unit) * unit
+
+
 class _TitleLine:
     """A one-line, monospaced title composed from cached character images.
 
@@ -460,9 +466,16 @@ class ScopePlot:
         return self.canvas.buffer_rgba()
 
     def save_png(self, path: str | Path) -> Path:
-        """Write the current picture as a PNG (atomically) and return its path."""
+        """Write the current picture as a PNG (atomically) and return its path.
+
+        Without a fixed ``x_range`` the x axis is first fitted to the data: the live view grows
+        it in coarse steps (to redraw seldom), which can leave a still's right half empty.
+        """
         from matplotlib.image import imsave
 
+        if self._args["x_range"] is None and self._last_call > 0:
+            self.ax.set_xlim(0.0, _tight_ceil(self._last_call))
+            self.invalidate()
         pixels = np.asarray(self.render())
         with atomic_path(path) as tmp:
             imsave(tmp, pixels, format="png")
