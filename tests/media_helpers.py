@@ -12,11 +12,21 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from proc_helpers import processes
+
 from glompo_scope_chkpt.ffmpeg import ffmpeg_exe, run_ffmpeg
 from glompo_scope_chkpt.scope.manifest import Manifest, SegmentRecord, fill_media_fields
 from glompo_scope_chkpt.scope.probe import probe
 
-__all__ = ["decode", "ffmpeg_children", "make_run", "make_segment", "muxer_for", "truncate"]
+__all__ = [
+    "assert_decodes_cleanly",
+    "decode",
+    "ffmpeg_children",
+    "make_run",
+    "make_segment",
+    "muxer_for",
+    "truncate",
+]
 
 _MUXERS = {".ts": "mpegts", ".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".m4v": "mp4"}
 
@@ -70,6 +80,13 @@ def decode(path: str | os.PathLike[str]) -> tuple[int, str]:
     return frames, errors
 
 
+def assert_decodes_cleanly(path: str | os.PathLike[str]) -> int:
+    """Decode ``path`` like :func:`decode`, fail the test on any ffmpeg error; return the frames."""
+    frames, errors = decode(path)
+    assert errors == "", f"{path} does not decode cleanly: {errors}"
+    return frames
+
+
 def truncate(path: str | os.PathLike[str], cut: int) -> Path:
     """Cut the last ``cut`` bytes off a file, as a hard kill in mid-write would."""
     path = Path(path)
@@ -80,20 +97,12 @@ def truncate(path: str | os.PathLike[str], cut: int) -> Path:
 
 def ffmpeg_children() -> list[int]:
     """Return the pids of ffmpeg processes whose parent is this process (Linux /proc)."""
-    found = []
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        ppid = stat.rsplit(")", 1)[1].split()[1]
-        if ppid == me and b"ffmpeg" in cmdline:
-            found.append(int(entry.name))
-    return found
+    me = os.getpid()
+    return [
+        process.pid
+        for process in processes()
+        if process.ppid == me and any("ffmpeg" in arg for arg in process.argv)
+    ]
 
 
 # (index, checkpoint closing it, f_counter range, session, status, frames)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from media_helpers import assert_decodes_cleanly
+from proc_helpers import is_running, processes_mentioning
 
 from glompo_scope_chkpt.errors import FFmpegError, InvalidSettingError, SegmentExistsError
-from glompo_scope_chkpt.ffmpeg import ffmpeg_exe
 from glompo_scope_chkpt.scope.recorder import SegmentStats, SegmentWriter, codec_name
 
 WIDTH, HEIGHT = 96, 64
-
-
-def decode_check(path: Path) -> None:
-    """Decode the whole file with the bundled ffmpeg; any error fails the test."""
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"],
-        capture_output=True,
-        check=False,
-    )
-    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr.decode()
 
 
 def video_info(path: Path) -> tuple[int, int, int, str, str]:
@@ -34,29 +23,6 @@ def video_info(path: Path) -> tuple[int, int, int, str, str]:
         frames = sum(1 for _ in container.decode(stream))
         ctx = stream.codec_context
         return frames, ctx.width, ctx.height, ctx.name, ctx.pix_fmt
-
-
-def is_running(pid: int) -> bool:
-    """Whether ``pid`` is alive (a zombie counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line contains ``text``."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if text.encode() in handle.read() and is_running(int(entry)):
-                        pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
 
 
 def frame(value: int) -> bytes:
@@ -72,7 +38,7 @@ def test_segment_holds_every_frame_as_h264_yuv420p(tmp_path: Path) -> None:
             writer.grab_frame(frame(i))
     assert writer.frames == 25 and not writer.is_open
     assert writer.stats == SegmentStats(path, 25, WIDTH, HEIGHT, 10.0, "h264", "yuv420p")
-    decode_check(path)
+    assert_decodes_cleanly(path)
     assert video_info(path) == (25, WIDTH, HEIGHT, "h264", "yuv420p")
     assert not processes_mentioning(str(path))
 
@@ -83,7 +49,7 @@ def test_close_returns_frames_and_is_idempotent(tmp_path: Path) -> None:
     writer.write(memoryview(frame(1)))
     assert writer.close() == 1 and writer.close() == 1
     assert "-b:v" in writer.command() and "200k" in writer.command()
-    decode_check(tmp_path / "seg.ts")
+    assert_decodes_cleanly(tmp_path / "seg.ts")
 
 
 def test_existing_path_is_never_touched(tmp_path: Path) -> None:
@@ -111,7 +77,7 @@ def test_wrong_frame_size_is_refused_and_nothing_leaks(tmp_path: Path) -> None:
             writer.write(b"short")
     assert not processes_mentioning(str(path))
     assert writer._proc is not None and writer._proc.poll() is not None
-    decode_check(path)  # the frame written before the error is kept
+    assert_decodes_cleanly(path)  # the frame written before the error is kept
 
 
 def test_an_error_in_the_block_reaps_ffmpeg(tmp_path: Path) -> None:

@@ -14,9 +14,10 @@ import av
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from media_helpers import assert_decodes_cleanly
+from proc_helpers import ffmpeg_writing, wait_gone
 
 from glompo_scope_chkpt.errors import ScopeError, SegmentExistsError
-from glompo_scope_chkpt.ffmpeg import ffmpeg_exe
 from glompo_scope_chkpt.history import History
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot
@@ -31,47 +32,9 @@ def _args(**kwargs: object) -> dict:
     return validate_visualisation_args({**kwargs, "movie_kwargs": movie})
 
 
-def decode_check(path: Path) -> None:
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"],
-        capture_output=True,
-        check=False,
-    )
-    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr.decode()
-
-
 def decoded_frames(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-
-
-def is_running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def ffmpeg_writing(path: Path) -> list[int]:
-    """Pids of live ffmpeg processes whose command line names ``path``."""
-    pids = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                argv = handle.read().split(b"\0")
-        except OSError:
-            continue
-        if b"ffmpeg" in argv[0] and str(path).encode() in argv and is_running(int(entry)):
-            pids.append(int(entry))
-    return pids
-
-
-def wait_gone(pids: list[int], timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while any(map(is_running, pids)) and time.monotonic() < end:
-        time.sleep(0.05)
-    assert not any(map(is_running, pids))
 
 
 def feed(history: History, scope: LiveScope, start: int, stop: int, wait: bool) -> None:
@@ -104,7 +67,7 @@ def test_one_frame_per_flush(tmp_path: Path, n_points: int, every: int) -> None:
         assert not scope.recording
     assert stats.frames == n_points // every == scope.frames_requested == scope.frames_rendered
     assert (stats.path, stats.codec, stats.pix_fmt, stats.fps) == (path, "h264", "yuv420p", 10)
-    decode_check(path)
+    assert_decodes_cleanly(path)
     frames = decoded_frames(path)
     assert len(frames) == stats.frames
     assert frames[0].shape == (stats.height, stats.width, 3) == (160, 240, 3)
@@ -119,7 +82,7 @@ def test_dpi_changes_the_even_frame_size(tmp_path: Path) -> None:
             s.start_segment(path)
             stats = s.close_segment()
         assert stats.frames == 1
-        decode_check(path)
+        assert_decodes_cleanly(path)
         assert decoded_frames(path)[0].shape[:2] == (stats.height, stats.width)
         sizes.append((stats.width, stats.height))
     assert sizes == [(212, 160), (320, 242)]
@@ -136,10 +99,12 @@ def test_first_frame_continues_the_saved_picture(tmp_path: Path) -> None:
         stats = scope.close_segment()
         scope.save_still(tmp_path / "still.png")
     assert stats.frames == 1
-    expected = np.asarray(ScopePlot.from_history(args, history).render())
+    reference = ScopePlot.from_history(args, history)
+    expected = np.asarray(reference.render()).copy()
+    reference.save_png(tmp_path / "reference.png")
     empty = np.asarray(ScopePlot(args).render())[..., :3].astype(int)
-    still = np.round(imread(tmp_path / "still.png") * 255).astype(np.uint8)
-    np.testing.assert_array_equal(still, expected)
+    still = imread(tmp_path / "still.png")
+    np.testing.assert_array_equal(still, imread(tmp_path / "reference.png"))
     first = decoded_frames(path)[0].astype(int)
     error = np.abs(first - expected[..., :3]).mean()
     assert error < 0.25 * np.abs(empty - expected[..., :3]).mean()
@@ -204,7 +169,7 @@ def test_close_is_idempotent_and_leaves_no_process(tmp_path: Path) -> None:
     assert scope.close() is None
     assert scope._proc.poll() is not None
     wait_gone([scope.renderer_pid, *ffmpeg], timeout=2)
-    decode_check(path)
+    assert_decodes_cleanly(path)
     with pytest.raises(ScopeError):
         scope.wait_idle()
 
@@ -281,5 +246,5 @@ def test_sigkill_keeps_a_playable_segment(tmp_path: Path, kill_all: bool) -> Non
         if proc.poll() is None:
             proc.kill()
         proc.stdout.close()
-    decode_check(path)
+    assert_decodes_cleanly(path)
     assert len(decoded_frames(path)) >= (frames - 1 if kill_all else frames)
