@@ -4,24 +4,22 @@
 #   sbatch scripts/slurm_job.sh [OPTIMIZATION.py [WORKING_DIR]]
 #
 # Each run of the job starts the optimization (no checkpoint yet) or resumes it from the newest
-# good checkpoint in WORKING_DIR/checkpoints, through scripts/slurm_run.py. 300 s before the time
+# good checkpoint in WORKING_DIR/checkpoints, through `glompo-scope-chkpt run`. 300 s before the time
 # limit SLURM sends SIGUSR1 to this script (--signal=B:USR1@300); the script forwards it to the
 # driver, the manager writes a checkpoint (log flushed, movie segment closed) and stops, and the
 # driver exits with 75. Only THEN does the script call `scontrol requeue`: requeueing cancels the
 # running script at once, so the checkpoint must already be on disk. The requeued job starts
 # again (SLURM_RESTART_COUNT=1, 2, ...), resumes, and so on until the driver exits with 0.
-# At the end, WORKING_DIR holds slurm_result.json, glompo_log.h5 and one glomporecording.mp4
+# At the end, WORKING_DIR holds glompo_result.json, glompo_log.h5 and one glomporecording.mp4
 # stitched from the segments of every run.
 #
 # Arguments:
-#   OPTIMIZATION.py  defines new_manager(working_dir, checkpointing_dir) (see slurm_run.py);
-#                    without it, the driver's built-in example runs
+#   OPTIMIZATION.py  defines new_manager(working_dir, checkpointing_dir) (see
+#                    `glompo-scope-chkpt run --help`); without it, a built-in example runs
 #   WORKING_DIR      outputs and checkpoints (default: glompo_run in the submit directory)
 #
 # Environment (sbatch passes the submitting shell's environment to the job):
 #   GLOMPO_PYTHON         interpreter with glompo_scope_chkpt installed (default: python3)
-#   GLOMPO_SLURM_DRIVER   the driver (default: $SLURM_SUBMIT_DIR/scripts/slurm_run.py; the job
-#                         runs from a copy of this script in SLURM's spool, not from scripts/)
 #   GLOMPO_MAX_REQUEUES   stop requeueing after this many restarts (default 100)
 #
 # The time limit and the warning are ordinary #SBATCH lines: sbatch options given on the command
@@ -59,18 +57,17 @@ trap 'forward TERM' TERM
 SPEC="${1:-}"
 WORKING_DIR="${2:-glompo_run}"
 PYTHON="${GLOMPO_PYTHON:-python3}"
-DRIVER="${GLOMPO_SLURM_DRIVER:-${SLURM_SUBMIT_DIR:-.}/scripts/slurm_run.py}"
 MAX_REQUEUES="${GLOMPO_MAX_REQUEUES:-100}"
 RESTARTS="${SLURM_RESTART_COUNT:-0}"
-EXIT_REQUEUE=75  # slurm_run.py: interrupted after a checkpoint, run again to resume
+EXIT_REQUEUE=75  # glompo-scope-chkpt run: interrupted after a checkpoint, run again to resume
 
 say "job ${SLURM_JOB_ID:-?} on $(hostname -s), SLURM_RESTART_COUNT=$RESTARTS"
 
-args=(--working-dir "$WORKING_DIR")
+args=(run --working-dir "$WORKING_DIR")
 if [[ -n "$SPEC" ]]; then
-    args+=(--spec "$SPEC")
+    args+=("$SPEC")
 fi
-"$PYTHON" "$DRIVER" "${args[@]}" &
+"$PYTHON" -m glompo_scope_chkpt.cli "${args[@]}" &
 driver_pid=$!
 if [[ -n "$signal_seen" ]]; then  # arrived before driver_pid was known
     kill -s "$signal_seen" "$driver_pid" 2>/dev/null || true

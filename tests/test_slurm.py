@@ -94,7 +94,7 @@ def new_manager(working_dir, checkpointing_dir):
 
 def _local_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-    env.update(GLOMPO_PYTHON=sys.executable, GLOMPO_SLURM_DRIVER=str(SCRIPTS / "slurm_run.py"))
+    env.update(GLOMPO_PYTHON=sys.executable)
     return env
 
 
@@ -120,14 +120,14 @@ def test_job_script_checkpoints_on_usr1_and_the_next_run_finishes(tmp_path):
     out, _ = first.communicate(timeout=60)
     assert first.returncode == 75, out
     assert "received SIGUSR1" in out and "not running under SLURM" in out
-    interrupted = json.loads((work / "slurm_result.json").read_text())
+    interrupted = json.loads((work / "glompo_result.json").read_text())
     assert interrupted["interrupted"] and not interrupted["finished"]
 
     second = _job(tmp_path, "opt.py", str(work))
     out, _ = second.communicate(timeout=120)
     assert second.returncode == 0, out
     assert "resuming from" in out
-    result = json.loads((work / "slurm_result.json").read_text())
+    result = json.loads((work / "glompo_result.json").read_text())
     assert result["finished"] and result["stats"]["f_counter"] == 800
     assert result["stats"]["sessions"] == 2
     log = read_log(work / "glompo_log.h5")
@@ -208,7 +208,6 @@ def test_job_is_signalled_checkpoints_requeues_and_finishes_with_one_movie(slurm
     env = {
         **os.environ,
         "GLOMPO_PYTHON": sys.executable,
-        "GLOMPO_SLURM_DRIVER": str(SCRIPTS / "slurm_run.py"),
         "MPLBACKEND": "Agg",
     }
     submit = [
@@ -232,7 +231,7 @@ def test_job_is_signalled_checkpoints_requeues_and_finishes_with_one_movie(slurm
     assert "SLURM_RESTART_COUNT=0" in text and "SLURM_RESTART_COUNT=1" in text
     assert "driver exited with 75" in text and "requeueing job" in text
 
-    result = json.loads((work / "slurm_result.json").read_text())
+    result = json.loads((work / "glompo_result.json").read_text())
     assert result["finished"] and not result["interrupted"]
     assert result["stats"]["f_counter"] == EVALUATIONS
     assert result["stats"]["sessions"] >= 2

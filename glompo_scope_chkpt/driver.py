@@ -1,26 +1,26 @@
-"""Run one stretch of an optimization inside a (requeued) SLURM job: start it, or resume it.
+"""``glompo-scope-chkpt run``: one stretch of an optimization, started or resumed, in a job.
 
-``scripts/slurm_job.sh`` calls this driver in every run of the job. The driver
+A batch job (``scripts/slurm_job.sh`` for SLURM) runs the same command every time it starts:
 
-1. starts a new optimization when the checkpointing folder holds no checkpoint, else resumes from
-   its newest good checkpoint (``GloMPOManager.load_manager(folder, ...)``);
-2. runs it until it ends or until SLURM's early warning (SIGUSR1, or SIGTERM) makes the manager
+1. a new optimization when the checkpointing folder holds no checkpoint, else a resume from its
+   newest good checkpoint (``GloMPOManager.load_manager(folder, ...)``);
+2. it runs until it ends, or until the scheduler's warning (SIGUSR1, or SIGTERM) makes the manager
    write a checkpoint and stop;
-3. writes ``<working_dir>/slurm_result.json`` (atomically) and exits with a code telling the job
-   script what to do:
+3. ``<working_dir>/glompo_result.json`` records the outcome (atomically), and the exit code tells
+   the job what to do:
 
 =====  ===========================================================================================
 code   meaning
 =====  ===========================================================================================
 0      the optimization has ended (converged or out of budget), or had already ended: do not
-       requeue. ``slurm_result.json`` holds ``"finished": true``, the result and its statistics.
-75     interrupted by a signal after writing a checkpoint (``EX_TEMPFAIL``): requeue the job and
-       this driver resumes from that checkpoint.
-1      the optimization failed (the traceback is in the job's output): do not requeue.
+       requeue. ``glompo_result.json`` holds ``"finished": true``, the result and its statistics.
+75     interrupted by a signal after writing a checkpoint (``EX_TEMPFAIL``): run again (requeue)
+       and the next run resumes from that checkpoint.
+1      the optimization failed (the traceback is printed): do not requeue.
 2      bad command line or optimization file: do not requeue.
 =====  ===========================================================================================
 
-The optimization is described by a Python file (``--spec``) defining::
+The optimization is a Python file defining::
 
     def new_manager(working_dir: Path, checkpointing_dir: Path) -> GloMPOManager:
         return GloMPOManager.new_manager(..., working_dir=working_dir, checkpoint_control=
@@ -29,64 +29,38 @@ The optimization is described by a Python file (``--spec``) defining::
     def load_kwargs(working_dir: Path, checkpointing_dir: Path) -> dict:   # optional
         return {"task": MyTask()}   # keywords for GloMPOManager.load_manager (task, overrides)
 
-Without ``--spec`` a small built-in example (a Rastrigin function costing 5 ms per call) runs.
+Without a file, a small built-in example (a Rastrigin function costing 5 ms per call) runs.
 
-A signal that arrives before the manager listens for it is not lost: before the run starts the
-driver exits with 75 at once (nothing new to save); while the manager is starting, the signal is
-delivered again as soon as the manager's own handler is in place.
+A signal that arrives before the manager listens for it is not lost (:class:`EarlySignals`):
+before the run starts the command exits with 75 at once (nothing new to save); while the manager
+is starting, the signal is delivered again as soon as the manager's own handler is in place.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-
-_EARLY_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
-
-
-class EarlySignals:
-    """Catch SIGUSR1/SIGTERM from the first line on, and hand them over to the manager.
-
-    Python's default for SIGUSR1 is to die, which would lose the work since the last checkpoint:
-    this catcher records the signal instead. Once the manager installs its own handler (inside
-    ``start_manager``), a recorded signal is sent again so that the manager checkpoints and stops.
-    """
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._callback = self._handler  # one bound-method object, to recognise our handler
-        for signum in _EARLY_SIGNALS:
-            signal.signal(signum, self._callback)
-
-    def _handler(self, signum: int, _frame: object) -> None:
-        if self.received is None:
-            self.received = signum
-            name = signal.Signals(signum).name
-            print(f"slurm_run: received {name} outside the optimization loop", flush=True)
-            threading.Thread(target=self._redeliver, args=(signum,), daemon=True).start()
-
-    def _redeliver(self, signum: int) -> None:
-        import os
-        import time
-
-        while signal.getsignal(signum) is self._callback:
-            time.sleep(0.05)
-        os.kill(os.getpid(), signum)
-
-
-EARLY = EarlySignals()  # before the heavy imports below: a signal may come at any time
-
-# ruff: noqa: E402
-import argparse
 import importlib.util
 import json
-import logging
 import os
+import signal
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from .errors import InvalidSettingError
+
+__all__ = [
+    "EXIT_DONE",
+    "EXIT_FAILED",
+    "EXIT_REQUEUE",
+    "EXIT_USAGE",
+    "RESULT_NAME",
+    "EarlySignals",
+    "run_stretch",
+]
 
 EXIT_DONE = 0
 """The optimization has ended (now or before): do not requeue."""
@@ -95,11 +69,51 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 """Bad command line or optimization file: do not requeue."""
 EXIT_REQUEUE = 75
-"""Interrupted after a checkpoint (``EX_TEMPFAIL``): requeue, the next run resumes."""
+"""Interrupted after a checkpoint (``EX_TEMPFAIL``): run again, the next run resumes."""
 
-RESULT_NAME = "slurm_result.json"
-SPEC_MODULE = "glompo_slurm_spec"
+RESULT_NAME = "glompo_result.json"
+SPEC_MODULE = "glompo_run_spec"
 """Name under which the optimization file is imported (dill finds its classes by this name)."""
+
+_EARLY_SIGNALS = (signal.SIGUSR1, signal.SIGTERM)
+
+
+class EarlySignals:
+    """Catch SIGUSR1/SIGTERM until the manager listens, then hand a caught one over to it.
+
+    Python's default for SIGUSR1 is to die, which would lose the work since the last checkpoint:
+    this catcher records the signal instead. Once the manager installs its own handler (inside
+    ``start_manager``), a recorded signal is sent again so that the manager checkpoints and stops.
+    Create it as early as possible.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._callback = self._handler  # one bound-method object, to recognise our handler
+        self._previous = {
+            signum: signal.signal(signum, self._callback) for signum in _EARLY_SIGNALS
+        }
+
+    def release(self) -> None:
+        """Put back the handlers found at creation (where this catcher is still installed)."""
+        for signum, previous in self._previous.items():
+            if signal.getsignal(signum) is self._callback:
+                signal.signal(signum, previous)
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+            _say(f"received {signal.Signals(signum).name} outside the optimization loop")
+            threading.Thread(target=self._redeliver, args=(signum,), daemon=True).start()
+
+    def _redeliver(self, signum: int) -> None:
+        while signal.getsignal(signum) is self._callback:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signum)
+
+
+def _say(message: str) -> None:
+    print(f"glompo-scope-chkpt run: {message}", flush=True)
 
 
 # ---------------------------------------------------------------------------- the optimization
@@ -116,12 +130,12 @@ def example_new_manager(working_dir: Path, checkpointing_dir: Path) -> Any:
     GloMPOManager
         A new optimization, ready for ``start_manager``.
     """
-    from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
-    from glompo_scope_chkpt.convergence import MaxFuncCalls, TargetCost
-    from glompo_scope_chkpt.demo import DemoTask
-    from glompo_scope_chkpt.hunters import StagnationHunter
-    from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-    from glompo_scope_chkpt.selectors import CycleSelector
+    from . import CheckpointingControl, GloMPOManager
+    from .convergence import MaxFuncCalls, TargetCost
+    from .demo import DemoTask
+    from .hunters import StagnationHunter
+    from .optimizers import CMAOptimizer, RandomOptimizer
+    from .selectors import CycleSelector
 
     return GloMPOManager.new_manager(
         task=DemoTask(delay=0.005),
@@ -149,36 +163,35 @@ def load_spec(path: Path) -> ModuleType:
 
     Raises
     ------
-    SystemExit
-        With :data:`EXIT_USAGE` if the file is missing or defines no ``new_manager``.
+    InvalidSettingError
+        If the file is missing, cannot be imported, or defines no ``new_manager``.
     """
     if not path.is_file():
-        _usage_error(f"optimization file {path} does not exist")
+        raise InvalidSettingError(f"Optimization file {path} does not exist.")
     spec = importlib.util.spec_from_file_location(SPEC_MODULE, path)
     if spec is None or spec.loader is None:
-        _usage_error(f"{path} cannot be imported as a Python module")
+        raise InvalidSettingError(f"{path} cannot be imported as a Python module.")
     module = importlib.util.module_from_spec(spec)
     sys.modules[SPEC_MODULE] = module
     sys.path.insert(0, str(path.parent))  # its neighbours may hold the task's code
     spec.loader.exec_module(module)
     if not callable(getattr(module, "new_manager", None)):
-        _usage_error(f"{path} must define new_manager(working_dir, checkpointing_dir)")
+        raise InvalidSettingError(
+            f"{path} must define new_manager(working_dir, checkpointing_dir) returning a "
+            "GloMPOManager."
+        )
     return module
-
-
-def say(message: str) -> None:
-    """Print one line of the driver's progress to the job's output."""
-    print(f"slurm_run: {message}", flush=True)
-
-
-def _usage_error(message: str) -> None:
-    print(f"slurm_run: error: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(EXIT_USAGE)
 
 
 def has_checkpoint(folder: Path) -> bool:
     """Whether ``folder`` holds a checkpoint archive (leftovers of torn writes do not count)."""
-    return folder.is_dir() and any(".tmp-" not in p.name for p in folder.glob("*.tar.gz"))
+    from .errors import CheckpointLoadError
+    from .locate import checkpoint_candidates
+
+    try:
+        return bool(checkpoint_candidates(folder))
+    except CheckpointLoadError:
+        return False
 
 
 def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir: Path) -> Any:
@@ -186,26 +199,26 @@ def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir:
 
     Raises
     ------
-    SystemExit
-        With :data:`EXIT_USAGE` if a new run does not checkpoint into ``checkpointing_dir``
-        (every later run of the job would start again from scratch).
+    InvalidSettingError
+        If a new run does not checkpoint into ``checkpointing_dir`` (every later run of the job
+        would start again from scratch).
     """
-    from glompo_scope_chkpt import GloMPOManager
+    from . import GloMPOManager
 
     if has_checkpoint(checkpointing_dir):
         kwargs = {}
         if spec is not None and callable(getattr(spec, "load_kwargs", None)):
             kwargs = dict(spec.load_kwargs(working_dir, checkpointing_dir))
-        say(f"resuming from {checkpointing_dir}")
+        _say(f"resuming from {checkpointing_dir}")
         return GloMPOManager.load_manager(checkpointing_dir, **kwargs)
-    say(f"no checkpoint in {checkpointing_dir}: new run")
+    _say(f"no checkpoint in {checkpointing_dir}: new run")
     make = spec.new_manager if spec is not None else example_new_manager
     manager = make(working_dir, checkpointing_dir)
     used = Path(manager.settings.checkpoint_control.checkpointing_dir).resolve()
     if used != checkpointing_dir.resolve():
-        _usage_error(
-            f"new_manager checkpoints into {used}, but this job resumes from {checkpointing_dir}:"
-            " pass the checkpointing_dir it receives to CheckpointingControl"
+        raise InvalidSettingError(
+            f"new_manager checkpoints into {used}, but this job resumes from "
+            f"{checkpointing_dir}: pass the checkpointing_dir it receives to CheckpointingControl."
         )
     return manager
 
@@ -213,7 +226,7 @@ def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir:
 # ------------------------------------------------------------------------------------ result
 def write_result(path: Path, result: Any) -> dict[str, Any]:
     """Write the outcome of this run to ``path`` atomically and return what was written."""
-    from glompo_scope_chkpt.fileio import atomic_write_text
+    from .fileio import atomic_write_text
 
     record = {
         "finished": not result.interrupted,
@@ -239,48 +252,51 @@ def already_finished(path: Path) -> bool:
         return False
 
 
-# -------------------------------------------------------------------------------------- main
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line (see ``--help``)."""
-    parser = argparse.ArgumentParser(
-        description="Start or resume an optimization in a SLURM job; exit 75 to be requeued."
-    )
-    parser.add_argument("--spec", type=Path, help="Python file defining new_manager(...)")
-    parser.add_argument("--working-dir", type=Path, default=Path("glompo_run"))
-    parser.add_argument("--checkpointing-dir", type=Path, help="default: <working-dir>/checkpoints")
-    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
-    return parser.parse_args(argv)
+def run_stretch(
+    early: EarlySignals,
+    spec_path: Path | None,
+    working_dir: Path,
+    checkpointing_dir: Path | None = None,
+) -> int:
+    """Start or resume the optimization, run it, record the outcome; return the exit code.
 
+    Parameters
+    ----------
+    early
+        The signal catcher installed when the process started.
+    spec_path
+        The optimization file, or ``None`` for the built-in example.
+    working_dir
+        The run's outputs, and ``glompo_result.json``.
+    checkpointing_dir
+        Where checkpoints are looked for and written (default ``<working_dir>/checkpoints``).
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one stretch of the optimization and return the exit code (see the module's table)."""
-    args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    working_dir = args.working_dir.absolute()
-    checkpointing_dir = (args.checkpointing_dir or working_dir / "checkpoints").absolute()
+    Raises
+    ------
+    InvalidSettingError
+        If the optimization file is unusable (the caller exits with :data:`EXIT_USAGE`).
+    """
+    working_dir = working_dir.absolute()
+    checkpointing_dir = (checkpointing_dir or working_dir / "checkpoints").absolute()
     result_path = working_dir / RESULT_NAME
     if already_finished(result_path):
-        say(f"{result_path} says the optimization has ended; nothing to do (delete it to rerun)")
+        _say(f"{result_path} says the optimization has ended; nothing to do (delete it to rerun)")
         return EXIT_DONE
-    spec = load_spec(args.spec.absolute()) if args.spec is not None else None
+    spec = load_spec(spec_path.absolute()) if spec_path is not None else None
     try:
         manager = build_manager(spec, working_dir, checkpointing_dir)
-        if EARLY.received is not None:
-            say("signalled before the run started; nothing new to save")
+        if early.received is not None:
+            _say("signalled before the run started; nothing new to save")
             return EXIT_REQUEUE
         result = manager.start_manager()
+    except InvalidSettingError:
+        raise
     except Exception:
         traceback.print_exc()
         return EXIT_FAILED
     record = write_result(result_path, result)
     stats = record["stats"]
     state = "interrupted (checkpoint written)" if result.interrupted else "finished"
-    say(f"{state} at f_counter={stats['f_counter']}, best fx={result.fx:.6g}")
-    say(f"end reason: {stats['end_reason']}")
+    _say(f"{state} at f_counter={stats['f_counter']}, best fx={result.fx:.6g}")
+    _say(f"end reason: {stats['end_reason']}")
     return EXIT_REQUEUE if result.interrupted else EXIT_DONE
-
-
-if __name__ == "__main__":
-    sys.exit(main())
