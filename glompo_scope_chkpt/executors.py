@@ -9,7 +9,14 @@ from typing import Any
 
 from .errors import InvalidSettingError
 
-__all__ = ["EXECUTOR_NAMES", "CompletedCall", "SerialExecutor", "in_flight_limit", "make_executor"]
+__all__ = [
+    "EXECUTOR_NAMES",
+    "CompletedCall",
+    "SerialExecutor",
+    "in_flight_limit",
+    "make_executor",
+    "start_workers",
+]
 
 EXECUTOR_NAMES = ("serial", "threads", "processes")
 
@@ -91,3 +98,15 @@ def in_flight_limit(spec: str | cf.Executor, max_jobs: int) -> int:
     has no queue.
     """
     return max_jobs + 1 if spec in ("threads", "processes") else max_jobs
+
+
+def start_workers(executor: cf.Executor) -> None:
+    """Make a process pool start its workers now, before the run opens any file.
+
+    A forked worker inherits every open descriptor: one forked while the HDF5 log is open holds
+    HDF5's lock on it until the worker exits, which may be long after the run (an evaluation
+    still running), so that resuming in the same process could not open the log. A pool that
+    forks starts all its workers at its first submission; other executors are left alone.
+    """
+    if isinstance(executor, cf.ProcessPoolExecutor):
+        executor.submit(int).result()

@@ -8,6 +8,7 @@ optimizer groups; turning values into attributes. :func:`read_log` (also importa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -202,11 +203,24 @@ def open_for_writing(path: Path) -> h5py.File:
         If it cannot be opened (damaged, or locked by a reader).
     """
     try:
-        return h5py.File(path, "r+", libver=LIBVER)
+        handle = h5py.File(path, "r+", libver=LIBVER)
     except OSError as err:
         raise LogFileError(
             f"The log {path} cannot be opened for writing ({err}); close any program reading it."
         ) from err
+    _keep_from_child_programs(handle)
+    return handle
+
+
+def _keep_from_child_programs(handle: h5py.File) -> None:
+    """Mark the file's descriptor close-on-exec (HDF5 opens it without ``O_CLOEXEC``).
+
+    Otherwise a program started while the log is open inherits the descriptor and HDF5's lock on
+    it: an MPI process manager spawned by ``mpi4py.futures`` outlives the run, and the next
+    open of the log failed with "unable to lock file".
+    """
+    with contextlib.suppress(AttributeError, OSError, ValueError, TypeError):
+        os.set_inheritable(handle.id.get_vfd_handle(), False)
 
 
 def validate_args(key: str, n_params: int, buffer_rows: int, f_counter: int) -> None:

@@ -21,7 +21,7 @@ from .errors import (
     TaskNotAvailableError,
     UnsafeArchiveError,
 )
-from .executors import make_executor
+from .executors import make_executor, start_workers
 from .locate import checkpoint_candidates
 from .result import Result
 from .settings import ManagerSettings
@@ -340,6 +340,7 @@ class GloMPOManager:
             self.settings.executor_instance or self.settings.executor, self.settings.max_jobs
         )
         try:
+            start_workers(executor)
             return run_session(self, executor)
         finally:
             if owned:

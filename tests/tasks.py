@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -98,3 +99,26 @@ class ConcurrencyProbe:
         finally:
             with self.lock:
                 self.running -= 1
+
+
+class PidRecordingSphere:
+    """Sum of squares that appends the evaluating process's pid to a file (to see where it ran)."""
+
+    def __init__(self, record: Path) -> None:
+        self.record = Path(record)
+
+    def __call__(self, x: np.ndarray) -> float:
+        with open(self.record, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return sphere(x)
+
+
+class SleepySphere:
+    """Sum of squares after ``seconds`` of sleep (evaluations that outlive the run's end)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self, x: np.ndarray) -> float:
+        time.sleep(self.seconds)
+        return sphere(x)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from tasks import SleepySphere
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
@@ -125,3 +126,23 @@ def test_overwrite_existing_also_removes_the_earlier_runs_rollback_files(make_ma
     assert rollback.exists()
     make_manager(summary_files=3, control=None, overwrite_existing=True)
     assert list(work.glob("glompo_log.rollback-*.h5")) == []
+
+
+def test_process_workers_still_evaluating_do_not_lock_the_log_against_a_resume(make_manager):
+    manager = make_manager(
+        task=SleepySphere(0.25),
+        executor="processes",
+        max_jobs=2,
+        summary_files=3,
+        convergence_checker=MaxFuncCalls(12),
+        control={"checkpoint_iter_frequency": 6},
+    )
+    manager.start_manager()  # ends while the workers still evaluate the next points
+    folder = manager.settings.checkpoint_control.checkpointing_dir
+    with pytest.warns(UserWarning, match="moved to"):
+        resumed = GloMPOManager.load_manager(
+            folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(14)
+        )
+    assert resumed.start_manager().stats["f_counter"] == 14
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 15))
