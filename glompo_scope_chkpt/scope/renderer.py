@@ -53,12 +53,21 @@ def _portable(exc: Exception) -> Exception:
     return ScopeError(f"The scope's renderer failed: {type(exc).__name__}: {exc}\n{tail}")
 
 
-def _make_plot(args: Mapping[str, Any]) -> tuple[Any, bool, list[str]]:
-    """Build the plot; in interactive mode in a pyplot window, else (or failing that) with Agg."""
+def _make_plot(args: Mapping[str, Any]) -> tuple[Any, Any, list[str]]:
+    """Build the plot drawn off-screen (movie, still) and, in interactive mode, a window's.
+
+    The movie never comes from the window: a window's canvas has whatever size the screen, the
+    toolbar and the user give it, and a movie's frames must all have the configured size.
+
+    Returns
+    -------
+    plot, window_plot, messages
+        The off-screen plot, the window's plot (or ``None``) and warnings for the manager.
+    """
     from .plot import ScopePlot
 
     if not args["interactive_mode"]:
-        return ScopePlot(args), False, []
+        return ScopePlot(args), None, []
     try:
         if (
             os.name == "posix"
@@ -71,25 +80,25 @@ def _make_plot(args: Mapping[str, Any]) -> tuple[Any, bool, list[str]]:
         backend = plt.get_backend().lower()
         if backend in {"agg", "pdf", "ps", "svg", "pgf", "cairo", "template"}:
             raise RuntimeError(f"matplotlib chose the non-interactive backend {backend!r}")
-        plot = ScopePlot(args, figure=plt.figure())
-        plot.canvas.mpl_connect("resize_event", lambda _event: plot.invalidate())
+        window = ScopePlot(args, figure=plt.figure())
+        window.canvas.mpl_connect("resize_event", lambda _event: window.invalidate())
         plt.show(block=False)
-        return plot, True, []
+        return ScopePlot(args), window, []
     except Exception as exc:
         message = (
             f"visualisation_args['interactive_mode'] is on but no window can be shown "
             f"({exc}); the scope draws off-screen instead."
         )
-        return ScopePlot(args), False, [message]
+        return ScopePlot(args), None, [message]
 
 
 class _Renderer:
-    """State of the renderer process: the plot, the open segment and what the movie lacks."""
+    """State of the renderer process: the plots, the open segment and what the movie lacks."""
 
     def __init__(self) -> None:
         self.plot: Any = None
+        self.window_plot: Any = None
         self.writer: SegmentWriter | None = None
-        self.window = False
         self.movie_dirty = False
         self.failed: Exception | None = None
 
@@ -97,9 +106,11 @@ class _Renderer:
         kind, delta, payload = message
         try:
             if kind == "init":
-                self.plot, self.window, value = _make_plot(payload)
+                self.plot, self.window_plot, value = _make_plot(payload)
             if delta:
                 self.plot.apply(delta)
+                if self.window_plot is not None:
+                    self.window_plot.apply(delta)
                 self.movie_dirty = True
             if kind != "init":
                 value = getattr(self, f"_on_{kind}")(payload)
@@ -107,14 +118,16 @@ class _Renderer:
         except Exception as exc:
             return ("error", _portable(exc))
 
-    def _show(self) -> None:
-        if self.window:
-            self.plot.canvas.blit(self.plot.figure.bbox)
-            self.plot.canvas.flush_events()
+    def show(self) -> None:
+        """Draw what changed into the window, if there is one, and let it handle its events."""
+        if self.window_plot is not None:
+            self.window_plot.render()
+            self.window_plot.canvas.blit(self.window_plot.figure.bbox)
+            self.window_plot.canvas.flush_events()
 
     def _write_frame(self) -> None:
         pixels = self.plot.render()
-        self._show()
+        self.show()
         try:
             self.writer.write(pixels)
         except Exception as exc:
@@ -127,9 +140,8 @@ class _Renderer:
         if self.writer is not None:
             self._write_frame()
             return True
-        if self.window:
-            self.plot.render()
-            self._show()
+        if self.window_plot is not None:
+            self.show()
             return True
         return False
 
@@ -163,7 +175,7 @@ class _Renderer:
     @property
     def idle_interval(self) -> float:
         """Seconds between checks of the parent (and GUI events) while no message arrives."""
-        return 0.05 if self.window else 1.0
+        return 0.05 if self.window_plot is not None else 1.0
 
     def shutdown(self) -> None:
         """Finish an open segment (with the pending changes) when the manager went away."""
@@ -212,8 +224,8 @@ def _wait_for_message(fd: int, parent_pid: int, renderer: _Renderer) -> None:
     while not select.select([fd], [], [], renderer.idle_interval)[0]:
         if os.getppid() != parent_pid:
             raise EOFError("the manager's process is gone")
-        if renderer.window:
-            renderer.plot.canvas.flush_events()
+        if renderer.window_plot is not None:
+            renderer.window_plot.canvas.flush_events()
 
 
 def renderer_main() -> None:
