@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
-from .scope.manifest import Manifest, SegmentRecord
+from .scope.manifest import Manifest
 from .scope.probe import VideoInfo, probe
+from .scope.segment_record import SegmentRecord
 from .scope.stitch import MODES, StitchReport, check_output, incompatibility, stitch
 
 __all__ = ["main"]

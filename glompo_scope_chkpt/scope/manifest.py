@@ -1,195 +1,38 @@
-"""The movie manifest: which segment files make up the movie of one optimization.
+"""The movie manifest file: which segment files make up the movie of one optimization.
 
 ``movie_manifest.json`` lives in the checkpointing folder. It lists every movie segment ever
-recorded for the optimization, in recording order, each with a status:
+recorded for the optimization, in recording order, each a
+:class:`~.segment_record.SegmentRecord` with a status (``"complete"``, ``"superseded"`` or
+``"recording"``; see :mod:`.segment_record`).
 
-``"complete"``
-    Closed cleanly and part of the movie's timeline.
-``"superseded"``
-    Recorded past the checkpoint a later session resumed from: kept on disk, never stitched.
-``"recording"``
-    Still being written (or the process writing it died).
-
-The file is versioned (``schema`` and ``version``) and always replaced atomically. Segment paths
-are relative to the manifest's folder, POSIX style, so a run folder can be moved as a whole.
+Notes
+-----
+The one concern of this module is the manifest file as a whole: its schema and version,
+loading and validating it, saving it atomically, and the operations over its segments (the
+timeline, superseding, the next index, relative and absolute segment paths). The file is
+versioned (``schema`` and ``version``) and always replaced atomically. Segment paths are
+relative to the manifest's folder, POSIX style, so a run folder can be moved as a whole.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ManifestError
 from ..fileio import atomic_write_text
+from .segment_record import SegmentRecord, _bad
 
-if TYPE_CHECKING:
-    from .probe import VideoInfo
-
-__all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "STATUSES", "Manifest", "SegmentRecord"]
-__all__ += ["fill_media_fields"]
+__all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "Manifest"]
 
 _log = logging.getLogger(__name__)
 
 MANIFEST_SCHEMA = "glompo_scope_chkpt/movie_manifest"
 MANIFEST_VERSION = 1
-STATUSES = ("complete", "superseded", "recording")
-
-_MEDIA_FIELDS = ("frames", "width", "height", "fps", "codec", "pix_fmt", "time_base", "duration")
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-_COUNT = (_is_count, "an integer >= 0")
-_NUMBER = (_is_number, "a number")
-_STRING = (_is_str, "a string")
-_FIELD_CHECKS = {
-    "frames": _COUNT, "width": _COUNT, "height": _COUNT, "fps": _NUMBER, "codec": _STRING,
-    "pix_fmt": _STRING, "time_base": _STRING, "duration": _NUMBER, "checkpoint": _STRING,
-    "f_counter_start": _COUNT, "f_counter_end": _COUNT, "session": _COUNT, "sha256": _STRING,
-    "created": _STRING,
-}  # fmt: skip
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass
-class SegmentRecord:
-    """One movie segment as the manifest describes it.
-
-    ``index`` numbers segments in recording order and is never reused; ``path`` is relative to the
-    manifest's folder. The media fields (``frames`` to ``duration``) and ``sha256`` stay None
-    while the segment is recording and are filled from a probe when it is closed.
-    """
-
-    index: int
-    path: str
-    status: str = "recording"
-    frames: int | None = None
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    codec: str | None = None
-    pix_fmt: str | None = None
-    time_base: str | None = None
-    duration: float | None = None
-    checkpoint: str | None = None
-    f_counter_start: int | None = None
-    f_counter_end: int | None = None
-    session: int | None = None
-    sha256: str | None = None
-    created: str | None = field(default_factory=_now)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready mapping stored in the manifest."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Any, source: str | os.PathLike[str]) -> SegmentRecord:
-        """Build a record from its manifest entry, checking every field.
-
-        Parameters
-        ----------
-        d
-            The entry as read from JSON.
-        source
-            The manifest file, named in error messages.
-
-        Raises
-        ------
-        ManifestError
-            If the entry is not a mapping, lacks ``index``/``path``, or a field has the wrong
-            type or value; the message names the manifest file and the entry.
-        """
-        if not isinstance(d, dict):
-            raise ManifestError(_bad(source, "a segment entry", "is not a JSON object"))
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ManifestError(
-                _bad(source, f"segment {d.get('index')!r}", f"has unknown fields {unknown}")
-            )
-        for key in ("index", "path"):
-            if key not in d:
-                raise ManifestError(_bad(source, "a segment entry", f"has no '{key}'"))
-        record = cls(**d)
-        record._validate(source)
-        return record
-
-    def _validate(self, source: str | os.PathLike[str]) -> None:
-        where = f"segment {self.index!r}"
-        if not _is_count(self.index) or self.index < 1:
-            raise ManifestError(_bad(source, where, "has an index that is not an integer >= 1"))
-        _check_relative(self.path, source, where)
-        if self.status not in STATUSES:
-            allowed = ", ".join(STATUSES)
-            raise ManifestError(_bad(source, where, f"has status {self.status!r}, not {allowed}"))
-        for name, (is_ok, kind) in _FIELD_CHECKS.items():
-            value = getattr(self, name)
-            if value is not None and not is_ok(value):
-                raise ManifestError(_bad(source, where, f"has {name}={value!r}, not {kind}"))
-
-
-def _bad(source: str | os.PathLike[str], where: str, what: str) -> str:
-    return (
-        f"Movie manifest {source}: {where} {what}. Restore the file from a backup, or stitch the "
-        "segment files directly with 'stitch-movies A.ts B.ts -o OUT.mp4'."
-    )
-
-
-def _check_relative(path: Any, source: str | os.PathLike[str], where: str) -> None:
-    if not isinstance(path, str) or not path or "\0" in path:
-        raise ManifestError(_bad(source, where, f"has path {path!r}, not a file name"))
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in path:
-        raise ManifestError(
-            _bad(source, where, f"has path {path!r}, which is not inside the manifest's folder")
-        )
-
-
-def fill_media_fields(
-    record: SegmentRecord, info: VideoInfo, sha256: str | None = None
-) -> SegmentRecord:
-    """Copy probe results (and a checksum of the file) into ``record``; return it.
-
-    Parameters
-    ----------
-    record
-        The segment to complete.
-    info
-        The probe of the segment's file.
-    sha256
-        The file's checksum if already known; computed from ``info.path`` otherwise.
-
-    Raises
-    ------
-    StitchError
-        If the checksum must be computed and the file cannot be read.
-    """
-    from .probe import sha256_file
-
-    for name in _MEDIA_FIELDS:
-        setattr(record, name, getattr(info, name))
-    record.sha256 = sha256 if sha256 is not None else sha256_file(info.path)
-    return record
 
 
 class Manifest:

@@ -19,9 +19,10 @@ from ..fileio import fsync_dir
 from ..history import Marker
 from ..state import RunState
 from .live import LiveScope
-from .manifest import Manifest, SegmentRecord, fill_media_fields
+from .manifest import Manifest
 from .probe import VideoInfo, probe
 from .recorder import MPEGTS_TIME_BASE, SegmentStats
+from .segment_record import SegmentRecord, fill_media_fields
 from .stitch import stitch
 
 __all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
