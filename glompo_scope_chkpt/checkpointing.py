@@ -135,7 +135,8 @@ class CheckpointingControl:
         ``%(yr)`` (YY), ``%(month)`` (MM), ``%(day)`` (DD), ``%(time)`` (HHMMSS), ``%(hour)``,
         ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Every other character is
         taken literally. The file is ``<name>.tar.gz``. A name with a date or time key that is
-        taken already (two checkpoints within one second) gets ``_2``, ``_3``... appended.
+        taken already (two checkpoints within one second; within one day for a date-only
+        format) gets ``_2``, ``_3``... appended.
     checkpointing_dir
         Folder of the checkpoints. A relative path is made absolute against the current working
         directory *when this object is created*; there is no relation to the manager's
@@ -235,8 +236,8 @@ class CheckpointingControl:
         """Return a new name for a checkpoint matching the naming format.
 
         The name never collides with an existing checkpoint: ``%(count)`` continues after the
-        largest existing match, and a time-based name taken within the same second gets ``_2``,
-        ``_3``... appended (such names still match the format), so a checkpoint never waits.
+        largest existing match, and a date- or time-based name that is taken gets ``_2``, ``_3``...
+        appended (such names still match the format), so a checkpoint never waits.
 
         Raises
         ------

@@ -107,9 +107,10 @@ class EarlySignals:
             threading.Thread(target=self._redeliver, args=(signum,), daemon=True).start()
 
     def _redeliver(self, signum: int) -> None:
-        while signal.getsignal(signum) is self._callback:
+        while (handler := signal.getsignal(signum)) is self._callback:
             time.sleep(0.05)
-        os.kill(os.getpid(), signum)
+        if callable(handler):  # the manager's; after release(), the default would kill us
+            os.kill(os.getpid(), signum)
 
 
 def _say(message: str) -> None:
@@ -174,7 +175,13 @@ def load_spec(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[SPEC_MODULE] = module
     sys.path.insert(0, str(path.parent))  # its neighbours may hold the task's code
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        traceback.print_exc()
+        raise InvalidSettingError(
+            f"Optimization file {path} failed to import ({exc!r}); fix it (traceback above)."
+        ) from exc
     if not callable(getattr(module, "new_manager", None)):
         raise InvalidSettingError(
             f"{path} must define new_manager(working_dir, checkpointing_dir) returning a "
@@ -221,6 +228,23 @@ def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir:
             f"{checkpointing_dir}: pass the checkpointing_dir it receives to CheckpointingControl."
         )
     return manager
+
+
+def check_signals(manager: Any) -> None:
+    """Refuse a manager that would not checkpoint on the scheduler's signals.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``checkpoint_signals`` lacks SIGUSR1 or SIGTERM: the warning would be swallowed and the
+        job killed without a checkpoint.
+    """
+    missing = [s.name for s in _EARLY_SIGNALS if s not in manager.settings.checkpoint_signals]
+    if missing:
+        raise InvalidSettingError(
+            f"checkpoint_signals lacks {', '.join(missing)}: in a batch job the manager must "
+            "checkpoint on SIGUSR1 and SIGTERM; leave checkpoint_signals at its default."
+        )
 
 
 # ------------------------------------------------------------------------------------ result
@@ -285,6 +309,7 @@ def run_stretch(
     spec = load_spec(spec_path.absolute()) if spec_path is not None else None
     try:
         manager = build_manager(spec, working_dir, checkpointing_dir)
+        check_signals(manager)
         if early.received is not None:
             _say("signalled before the run started; nothing new to save")
             return EXIT_REQUEUE
@@ -296,7 +321,16 @@ def run_stretch(
         return EXIT_FAILED
     record = write_result(result_path, result)
     stats = record["stats"]
-    state = "interrupted (checkpoint written)" if result.interrupted else "finished"
+    saved = stats["interrupt_checkpoint"] is not None
+    state = "interrupted" if result.interrupted else "finished"
     _say(f"{state} at f_counter={stats['f_counter']}, best fx={result.fx:.6g}")
     _say(f"end reason: {stats['end_reason']}")
-    return EXIT_REQUEUE if result.interrupted else EXIT_DONE
+    if not result.interrupted:
+        return EXIT_DONE
+    if not saved:
+        _say(
+            "not asking to run again: a resume would redo the work since an older checkpoint; "
+            "fix what made the checkpoint fail (see the warning), then run again"
+        )
+        return EXIT_FAILED
+    return EXIT_REQUEUE

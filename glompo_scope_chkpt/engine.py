@@ -15,6 +15,7 @@ import signal
 import time
 import warnings
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ class Session:
         self.in_flight: dict[cf.Future | CompletedCall, PendingEvaluation] = {}
         self.in_flight_per_opt: Counter[int] = Counter()
         self.signal_received: int | None = None
+        self.interrupt_checkpoint: Path | None = None
         self.converged = False
         self.last_checkpoint_time = self.started
         self.next_poll = 0.0
@@ -116,7 +118,8 @@ class Session:
         except CheckpointError as exc:
             if self.settings.checkpoint_control.raise_checkpoint_fail:
                 raise
-            warnings.warn(f"Checkpoint failed, the optimization continues: {exc}", stacklevel=2)
+            goes_on = "" if last else ", the optimization continues"
+            warnings.warn(f"Checkpoint failed{goes_on}: {exc}", stacklevel=2)
             return None
         finally:
             self.last_checkpoint_time = time.monotonic()
@@ -162,8 +165,13 @@ class Session:
             return True
         if self.signal_received is not None:
             name = signal.Signals(self.signal_received).name
-            path = self.checkpoint(f"on {name}", last=True)
-            self.state.end_reason = f"interrupted by {name}; checkpoint {path} written"
+            self.interrupt_checkpoint = self.checkpoint(f"on {name}", last=True)
+            written = (
+                f"checkpoint {self.interrupt_checkpoint} written"
+                if self.interrupt_checkpoint is not None
+                else "its checkpoint could not be written (see the warning)"
+            )
+            self.state.end_reason = f"interrupted by {name}; {written}"
             return True
         return False
 

@@ -225,6 +225,8 @@ class GloMPOManager:
             For overrides that are unknown or cannot change (``bounds``, ``seed``).
         LogKeyMismatchError
             If the working dir's ``glompo_log.h5`` belongs to another optimization.
+        LogFileError
+            If that log is damaged, not a log, or locked by another program.
         """
         with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:
             archive, contents = self._read_newest_good(Path(path), Path(tmp))

@@ -25,7 +25,9 @@ class Result:
     origin
         Which optimizer found ``x`` and at which evaluation: ``opt_id``, ``type``, ``call_id``.
     interrupted
-        ``True`` when the session stopped on a signal after writing a checkpoint: resume it.
+        ``True`` when the session stopped on a signal: resume it. ``stats["interrupt_checkpoint"]``
+        is the checkpoint written then, or ``None`` if it could not be written (a warning said
+        why; only an earlier checkpoint can be resumed).
     """
 
     x: np.ndarray | None

@@ -46,7 +46,8 @@ def _register_optimizers(log: Any, state: Any) -> None:
     """Make a log that lacks the run's optimizers (a new file on resume) know them."""
     for record in state.optimizers.values():
         if not log.has_optimizer(record.opt_id):
-            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, record.options)
+            options = getattr(record, "options", {})  # absent in checkpoints before 0.1.0's end
+            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, options)
             if not record.running:
                 log.end_optimizer(
                     record.opt_id, f"{record.status}: {record.end_reason}", record.end_call
@@ -99,6 +100,7 @@ def run_session(manager: GloMPOManager, executor: cf.Executor) -> Result:
         raise
     finally:
         interrupted = session is not None and session.signal_received is not None
+        saved_on_signal = session.interrupt_checkpoint if interrupted else None
         if session is not None:
             state.elapsed_before = session.elapsed()
         record.ended, record.f_counter_end, record.end_reason = (
@@ -108,7 +110,7 @@ def run_session(manager: GloMPOManager, executor: cf.Executor) -> Result:
         )
         movie_path = _close_outputs(manager, log, movie, stitch=not interrupted)
         manager._resumed_from = None
-    return _result(manager, interrupted, movie_path)
+    return _result(manager, interrupted, movie_path, saved_on_signal)
 
 
 def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -> Path | None:
@@ -189,10 +191,16 @@ def _summary(manager: GloMPOManager) -> dict[str, Any]:
     }
 
 
-def _result(manager: GloMPOManager, interrupted: bool, movie_path: Path | None) -> Result:
+def _result(
+    manager: GloMPOManager,
+    interrupted: bool,
+    movie_path: Path | None,
+    saved_on_signal: Path | None,
+) -> Result:
     state = manager.state
     stats = _stats(manager)
     stats["movie"] = None if movie_path is None else str(movie_path)
+    stats["interrupt_checkpoint"] = None if saved_on_signal is None else str(saved_on_signal)
     origin: dict[str, Any] = {}
     if state.best_opt_id is not None:
         origin = {
