@@ -89,6 +89,21 @@ def test_resume_from_an_older_checkpoint_supersedes_later_segments_and_keeps_ear
     _assert_movie_is_the_timeline(Path(result.stats["movie"]), manifest)
 
 
+def test_extra_args_that_resize_the_movie_are_described_from_the_file(make_manager):
+    vis = {**VIS, "writer_kwargs": {"extra_args": ["-vf", "scale=96:64"]}}
+    manager = make_manager(
+        visualisation=True, visualisation_args=vis, control={"checkpoint_iter_frequency": 300}
+    )
+    result = manager.start_manager()
+    manifest = _manifest(manager)
+    folder = manager.settings.checkpoint_control.checkpointing_dir
+    for segment in _segments(manifest, "complete"):
+        info = probe(folder / segment["path"])
+        assert (segment["width"], segment["height"]) == (info.width, info.height) == (96, 64)
+        assert segment["frames"] == info.frames
+    _assert_movie_is_the_timeline(Path(result.stats["movie"]), manifest)
+
+
 def test_visualisation_can_be_switched_on_at_resume(make_manager):
     manager = make_manager(control={"checkpoint_iter_frequency": 300})
     manager.start_manager()

@@ -66,6 +66,9 @@ class SegmentStats:
     fps: float
     codec: str = "h264"
     pix_fmt: str = "yuv420p"
+    exact: bool = True
+    """Whether these fields are what ffmpeg wrote: not when ``extra_args`` may have changed the
+    size, rate or frame count, or the encoder's codec is not known here; probe the file then."""
 
 
 class SegmentWriter:
@@ -149,8 +152,15 @@ class SegmentWriter:
     @property
     def stats(self) -> SegmentStats:
         """The segment's description (frames so far)."""
+        known = self.codec.replace("-", "_") in _CODEC_NAMES
         return SegmentStats(
-            self.path, self.frames, self.width, self.height, self.fps, codec_name(self.codec)
+            self.path,
+            self.frames,
+            self.width,
+            self.height,
+            self.fps,
+            codec_name(self.codec),
+            exact=known and not self.extra_args,
         )
 
     @property

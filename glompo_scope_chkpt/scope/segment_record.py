@@ -75,7 +75,8 @@ class SegmentRecord:
 
     ``index`` numbers segments in recording order and is never reused; ``path`` is relative to the
     manifest's folder. The media fields (``frames`` to ``duration``) and ``sha256`` stay None
-    while the segment is recording and are filled from a probe when it is closed.
+    while the segment is recording and are filled when it is closed (from what the renderer
+    wrote, or from a probe of the file).
     """
 
     index: int

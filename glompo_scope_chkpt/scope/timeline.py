@@ -147,8 +147,8 @@ class MovieTimeline:
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
         """Finish the current segment, rename it after ``label`` and complete its record.
 
-        The record is filled from what the renderer wrote (no probe); the caller saves the
-        manifest.
+        The record is filled from what the renderer wrote, or from a probe of the file when
+        ``extra_args`` or an unknown encoder may have changed it; the caller saves the manifest.
         """
         record, self.current = self.current, None
         stats = self.scope.close_segment()
@@ -159,7 +159,7 @@ class MovieTimeline:
         os.replace(source, target)
         fsync_dir(self.segment_dir)
         record.path = target.relative_to(self.manifest.folder).as_posix()
-        fill_media_fields(record, _written(stats, target))
+        fill_media_fields(record, _written(stats, target) if stats.exact else probe(target))
         record.status, record.checkpoint = "complete", checkpoint
         record.f_counter_end = self.state.f_counter
 
