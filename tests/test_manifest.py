@@ -59,9 +59,11 @@ def test_corrupt_json_names_the_file(tmp_path):
         Manifest.load(tmp_path)
 
 
-def test_unknown_version_says_to_upgrade(tmp_path):
-    _write(tmp_path, {**_good(), "version": 7})
-    with pytest.raises(ManifestError, match=r"movie_manifest\.json has version 7.*upgrade"):
+@pytest.mark.parametrize("version", [7, True, 1.0])
+def test_unknown_version_says_to_upgrade(tmp_path, version):
+    _write(tmp_path, {**_good(), "version": version})
+    expected = rf"movie_manifest\.json has version {version}.*upgrade"
+    with pytest.raises(ManifestError, match=expected):
         Manifest.load(tmp_path)
 
 
@@ -80,6 +82,8 @@ def test_other_schema_is_refused(tmp_path):
         ({"index": 0}, "index that is not an integer >= 1"),
         ({"frames": True}, "frames=True"),
         ({"fps": "10"}, "fps='10'"),
+        ({"fps": float("nan")}, "fps=nan"),
+        ({"duration": -1.0}, "duration=-1.0"),
         ({"colour": "red"}, "unknown fields"),
     ],
 )

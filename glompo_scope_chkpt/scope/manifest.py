@@ -111,7 +111,7 @@ class Manifest:
         if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
             raise ManifestError(_bad(file, "the file", f"is not a {MANIFEST_SCHEMA} file"))
         version = data.get("version")
-        if version != MANIFEST_VERSION:
+        if type(version) is not int or version != MANIFEST_VERSION:
             raise ManifestError(
                 f"Movie manifest {file} has version {version!r}; this version of "
                 f"glompo_scope_chkpt reads version {MANIFEST_VERSION}. Use the glompo_scope_chkpt "
@@ -164,7 +164,7 @@ class Manifest:
     def save(self) -> None:
         """Write the manifest atomically (temporary file, fsync, rename), creating its folder."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         atomic_write_text(self.path, text)
         _log.debug("saved movie manifest %s (%d segments)", self.path, len(self.segments))
 

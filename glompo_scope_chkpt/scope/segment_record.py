@@ -24,6 +24,7 @@ whole.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -47,7 +48,12 @@ def _is_count(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 def _is_str(value: Any) -> bool:
@@ -55,7 +61,7 @@ def _is_str(value: Any) -> bool:
 
 
 _COUNT = (_is_count, "an integer >= 0")
-_NUMBER = (_is_number, "a number")
+_NUMBER = (_is_number, "a finite number >= 0")
 _STRING = (_is_str, "a string")
 _FIELD_CHECKS = {
     "frames": _COUNT, "width": _COUNT, "height": _COUNT, "fps": _NUMBER, "codec": _STRING,
