@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.live import LiveScope
-from glompo_scope_chkpt.scope.plot import HistoryCursor, ScopePlot
+from glompo_scope_chkpt.scope.plot import ScopePlot
 from glompo_scope_chkpt.scope.recorder import SegmentWriter
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 

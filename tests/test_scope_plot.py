@@ -10,7 +10,8 @@ import pytest
 from matplotlib.image import imread
 
 from glompo_scope_chkpt.history import History
-from glompo_scope_chkpt.scope.plot import HistoryCursor, ScopePlot, even_pixel_size
+from glompo_scope_chkpt.scope.cursor import HistoryCursor
+from glompo_scope_chkpt.scope.plot import ScopePlot, even_pixel_size
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 
 SMALL = {"figsize": (3.2, 2.4), "dpi": 100}

@@ -13,7 +13,7 @@ starve the commands the manager waits for on a busy machine).
 Data flow. The manager appends to its :class:`~glompo_scope_chkpt.history.History` and calls
 :meth:`LiveScope.notify_point`, which only counts (about 0.1 µs); every ``events_per_flush``
 evaluations it raises a one-slot frame request. A small sender thread in the manager's process
-takes the request, reads what the history gained with a :class:`~.plot.HistoryCursor` (lock-free,
+takes the request, reads what the history gained with a :class:`~.cursor.HistoryCursor` (lock-free,
 see its docstring) and sends that delta to the renderer, then waits for the frame to be done.
 Requests raised meanwhile coalesce into the next delta: the manager never blocks, a slow renderer
 draws fewer frames, and no point is ever dropped. Commands (start and close a segment, a still)
@@ -46,7 +46,7 @@ from typing import Any
 from ..errors import ScopeError, SegmentExistsError
 from ..ffmpeg import ffmpeg_exe
 from ..history import History, Marker
-from .plot import HistoryCursor
+from .cursor import HistoryCursor
 from .recorder import SegmentStats
 from .vis_args import validate_visualisation_args
 

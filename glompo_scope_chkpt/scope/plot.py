@@ -1,8 +1,9 @@
 """The scope figure: every optimizer's function values against the total number of evaluations.
 
 :class:`ScopePlot` is a view of a :class:`~glompo_scope_chkpt.history.History`. It is fed
-:class:`HistoryDelta` objects (what the history gained since the last one, read by a
-:class:`HistoryCursor`) and renders frames as RGBA pixels.
+:class:`~.cursor.HistoryDelta` objects (what the history gained since the last one, read by a
+:class:`~.cursor.HistoryCursor`) and renders frames as RGBA pixels. Each optimizer's data is kept
+in a :class:`~.series.Series`; the title is pasted by a :class:`~.title.TitleLine`.
 
 Redrawing is kept cheap. Axis limits move in steps (nice round numbers for the whole run, quarter
 windows for a trailing window, hysteresis on the value axis), so ticks and labels are laid out only
@@ -17,21 +18,22 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
 from ..fileio import atomic_path
 from ..history import History, Marker
+from .cursor import HistoryCursor, HistoryDelta
+from .series import Series
+from .title import TitleLine
 
-__all__ = ["HistoryCursor", "HistoryDelta", "ScopePlot", "even_pixel_size"]
+__all__ = ["ScopePlot", "even_pixel_size"]
 
 log = logging.getLogger(__name__)
 
@@ -57,97 +59,6 @@ def even_pixel_size(figsize: tuple[float, float], dpi: float) -> tuple[int, int]
     return tuple(max(2, round(side * dpi) // 2 * 2) for side in figsize)  # type: ignore[return-value]
 
 
-@dataclass
-class HistoryDelta:
-    """What a history gained: new points per optimizer and new markers, in order."""
-
-    points: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    markers: list[Marker] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.points or self.markers)
-
-
-class HistoryCursor:
-    """Reads, from another thread than the one appending, what a :class:`History` gained.
-
-    Safe under CPython without locks because the history only grows: the marker count is read
-    first, then a copy of the trace dict (one C-level call, atomic under the GIL), then for each
-    trace its length ``n`` before its arrays. Any array a trace holds after ``n`` was read has
-    its first ``n`` entries written (a trace writes a value before counting it, and growing copies
-    the old entries), so slices ``[sent:n]`` are complete. Markers are read before points, so every
-    point a marker refers to is delivered with or before it.
-    """
-
-    def __init__(self, history: History) -> None:
-        self._history = history
-        self._sent: dict[int, int] = {}
-        self._markers = 0
-
-    def delta(self) -> HistoryDelta:
-        """Return the points and markers added since the previous call (all of them at first)."""
-        markers = self._history.markers
-        n_markers = len(markers)
-        new_markers = markers[self._markers : n_markers]
-        self._markers = n_markers
-        points = {}
-        for opt_id, trace in self._history.traces.copy().items():
-            n, start = len(trace), self._sent.get(opt_id, 0)
-            if n > start:
-                points[opt_id] = (trace.call_ids[start:n].copy(), trace.fx[start:n].copy())
-                self._sent[opt_id] = n
-        return HistoryDelta(points, new_markers)
-
-
-class _Series:
-    """One optimizer's plotted data, stored in geometrically growing arrays."""
-
-    __slots__ = ("absmin", "best", "drawn", "line", "n", "x", "y", "ymax", "ymin")
-
-    def __init__(self, line: Line2D) -> None:
-        self.line = line
-        self.x = np.empty(256, dtype=np.float64)
-        self.y = np.empty(256, dtype=np.float64)
-        self.n = 0
-        self.best = math.nan
-        self.ymin, self.ymax, self.absmin = math.inf, -math.inf, math.inf
-        self.drawn = 0
-
-    def extend(self, x: np.ndarray, fx: np.ndarray, elitism: bool) -> None:
-        y = np.where(np.isfinite(fx), fx, np.nan)
-        if elitism:
-            y = np.fmin.accumulate(np.concatenate(([self.best], y)))[1:]
-            self.best = float(y[-1])
-        end = self.n + len(x)
-        if end > len(self.x):
-            size = max(end, 2 * len(self.x))
-            self.x, self.y = np.resize(self.x, size), np.resize(self.y, size)
-        self.x[self.n : end], self.y[self.n : end] = x, y
-        self.n = end
-        finite = y[np.isfinite(y)]
-        if finite.size:
-            self.ymin = min(self.ymin, float(finite.min()))
-            self.ymax = max(self.ymax, float(finite.max()))
-            nonzero = np.abs(finite[finite != 0])
-            if nonzero.size:
-                self.absmin = min(self.absmin, float(nonzero.min()))
-
-    def visible(self, xlim: tuple[float, float] | None) -> slice:
-        """Index range of the points within ``xlim`` plus one neighbour each side."""
-        if xlim is None:
-            return slice(0, self.n)
-        x = self.x[: self.n]
-        low = max(0, int(np.searchsorted(x, xlim[0])) - 1)
-        return slice(low, min(self.n, int(np.searchsorted(x, xlim[1], side="right")) + 1))
-
-    def value_at(self, call_id: int) -> float:
-        """The plotted value at or just before ``call_id`` (NaN without data)."""
-        if not self.n:
-            return math.nan
-        i = max(0, int(np.searchsorted(self.x[: self.n], call_id, side="right")) - 1)
-        return float(self.y[i])
-
-
 def _nice_ceil(value: float) -> float:
     """Smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value``."""
     if value <= 0:
@@ -160,50 +71,6 @@ def _tight_ceil(value: float) -> float:
     """``value`` plus 2 %, rounded up to a tenth of its power of ten (12,000 -> 13,000)."""
     unit = 10.0 ** math.floor(math.log10(value)) / 10
     return math.ceil(1.02 * value / unit) * unit
-
-
-class _TitleLine:
-    """A one-line, monospaced title composed from cached character images.
-
-    matplotlib lays out and rasterises every glyph of a text at every draw (about 5 ms for the
-    title at 1200x800, half the cost of a frame). The title changes every frame, so it is pasted
-    from per-character cells, rendered once each, at a fixed advance: about 0.1 ms.
-    """
-
-    def __init__(self, figure: Figure, fontsize: float) -> None:
-        self._prop = FontProperties(family="DejaVu Sans Mono", size=fontsize)
-        self._dpi = figure.dpi
-        measure = RendererAgg(8, 8, self._dpi).get_text_width_height_descent
-        self._advance = measure("0" * 10, self._prop, ismath=False)[0] / 10
-        _, height, self._descent = measure("Ag|", self._prop, ismath=False)
-        self.height, self._width = math.ceil(height) + 2, math.ceil(self._advance) + 2
-        self._cells: dict[str, np.ndarray] = {}
-
-    def _cell(self, char: str) -> np.ndarray:
-        cell = self._cells.get(char)
-        if cell is None:
-            size = (self._width / self._dpi, self.height / self._dpi)
-            figure = Figure(figsize=size, dpi=self._dpi)
-            canvas = FigureCanvasAgg(figure)
-            y = (self._descent + 1) / self.height
-            figure.text(1 / self._width, y, char, fontproperties=self._prop, va="baseline")
-            canvas.draw()
-            cell = self._cells[char] = np.asarray(canvas.buffer_rgba()).copy()
-        return cell
-
-    def draw(self, pixels: np.ndarray, text: str, center: float, bottom: int) -> None:
-        """Darken ``text`` into the white area of ``pixels`` centred at column ``center``, its
-        box ending at row ``bottom``."""
-        left = round(center - (self._advance * len(text) + 2) / 2)
-        top = bottom - self.height
-        if top < 0:
-            return
-        for i, char in enumerate(text):
-            x = left + round(i * self._advance)
-            if char == " " or x < 0 or x + self._width > pixels.shape[1]:
-                continue
-            region = pixels[top:bottom, x : x + self._width]
-            np.minimum(region, self._cell(char), out=region)
 
 
 class ScopePlot:
@@ -233,7 +100,7 @@ class ScopePlot:
         figure.set_size_inches(self.width / dpi, self.height / dpi, forward=True)
         self.figure, self.canvas = figure, figure.canvas
         self._args, self._blit = dict(args), blit
-        self._series: dict[int, _Series] = {}
+        self._series: dict[int, Series] = {}
         self._best: tuple[float, int | None] = (math.inf, None)
         self._last_call = 0
         self._events: dict[str, list[Any]] = {k: [] for k in (*_EVENT_STYLES, *_VERTICAL_STYLES)}
@@ -271,7 +138,7 @@ class ScopePlot:
             if y_range and y_range[0] <= 0:
                 self._symlog_threshold = 1.0
         ax.set_ylim(y_range or ((0.1, 10) if self._args["log_scale"] else (0, 1)))
-        self._title = _TitleLine(self.figure, 1.1 * font)
+        self._title = TitleLine(self.figure, 1.1 * font)
         return ax
 
     def _new_line(self, **style: Any) -> Line2D:
@@ -297,10 +164,10 @@ class ScopePlot:
             self._add_marker(marker)
         self.dirty = self.dirty or bool(delta)
 
-    def _new_series(self, opt_id: int) -> _Series:
+    def _new_series(self, opt_id: int) -> Series:
         colour = _PALETTE[opt_id % len(_PALETTE)]
         style = "steps-post" if self._args["elitism"] else "default"
-        return _Series(self._new_line(color=colour, linewidth=1.2, drawstyle=style))
+        return Series(self._new_line(color=colour, linewidth=1.2, drawstyle=style))
 
     def _add_marker(self, marker: Marker) -> None:
         self._last_call = max(self._last_call, marker.call_id)
