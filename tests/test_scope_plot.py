@@ -56,13 +56,17 @@ def test_render_gives_even_rgba_frames(dpi: int) -> None:
     assert width % 2 == 0 and height % 2 == 0
 
 
-def test_a_still_fits_the_x_axis_to_the_data(tmp_path: Path) -> None:
+def test_a_still_fits_the_x_axis_to_the_data_and_leaves_the_live_view_alone(tmp_path: Path):
     plot = ScopePlot.from_history(_args(), _history(600))
-    plot.render()
-    assert plot.ax.get_xlim()[1] >= 1000  # the live view grows in coarse steps
+    live = np.asarray(plot.render()).copy()
+    live_xlim = plot.ax.get_xlim()
+    assert live_xlim[1] >= 1000  # the live view grows in coarse steps
+    assert plot.still_xlim() == (0.0, 620.0)
     plot.save_png(tmp_path / "still.png")
-    assert plot.ax.get_xlim() == (0.0, 620.0)
-    assert imread(tmp_path / "still.png").shape[:2] == (plot.height, plot.width)
+    still = np.round(imread(tmp_path / "still.png") * 255).astype(np.uint8)
+    assert still.shape[:2] == (plot.height, plot.width) and np.mean(still != live) > 0.01
+    assert plot.ax.get_xlim() == live_xlim
+    np.testing.assert_array_equal(np.asarray(plot.render()), live)
 
 
 def test_plot_from_history_holds_every_point_in_its_first_frame() -> None:

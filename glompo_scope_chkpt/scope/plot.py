@@ -332,20 +332,33 @@ class ScopePlot:
         self.dirty = False
         return self.canvas.buffer_rgba()
 
-    def save_png(self, path: str | Path) -> Path:
-        """Write the current picture as a PNG (atomically) and return its path.
+    def still_xlim(self) -> tuple[float, float]:
+        """The x limits of a still: without a fixed ``x_range``, fitted to the data.
 
-        Without a fixed ``x_range`` the x axis is first fitted to the data: the live view grows
-        it in coarse steps (to redraw seldom), which can leave a still's right half empty.
+        The live view grows its x axis in coarse steps (to redraw seldom), which can leave a
+        still's right half empty.
+        """
+        if self._args["x_range"] is None and self._last_call > 0:
+            return (0.0, _tight_ceil(self._last_call))
+        return tuple(self.ax.get_xlim())
+
+    def save_png(self, path: str | Path) -> Path:
+        """Write the picture, x axis at :meth:`still_xlim`, as a PNG (atomically); return its path.
+
+        The live view's limits are restored afterwards, so later frames are not affected.
         """
         from matplotlib.image import imsave
 
-        if self._args["x_range"] is None and self._last_call > 0:
-            self.ax.set_xlim(0.0, _tight_ceil(self._last_call))
+        live = tuple(self.ax.get_xlim())
+        self.ax.set_xlim(self.still_xlim())
+        self.invalidate()
+        try:
+            pixels = np.asarray(self.render())
+            with atomic_path(path) as tmp:
+                imsave(tmp, pixels, format="png")
+        finally:
+            self.ax.set_xlim(live)
             self.invalidate()
-        pixels = np.asarray(self.render())
-        with atomic_path(path) as tmp:
-            imsave(tmp, pixels, format="png")
         return Path(path)
 
     @classmethod
