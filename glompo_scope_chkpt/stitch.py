@@ -22,7 +22,8 @@ from .errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError
 from .scope.manifest import Manifest
 from .scope.probe import VideoInfo, probe
 from .scope.segment_record import SegmentRecord
-from .scope.stitch import MODES, StitchReport, check_output, incompatibility, stitch
+from .scope.stitch import stitch
+from .scope.stitch_plan import MODES, StitchReport, check_output, incompatibility
 
 __all__ = ["main"]
 
