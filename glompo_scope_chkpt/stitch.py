@@ -23,7 +23,7 @@ from .scope.manifest import Manifest
 from .scope.probe import VideoInfo, probe
 from .scope.segment_record import SegmentRecord
 from .scope.stitch import stitch
-from .scope.stitch_plan import MODES, StitchReport, check_output, incompatibility
+from .scope.stitch_plan import MODES, StitchReport, check_crf, check_output, incompatibility
 
 __all__ = ["main"]
 
@@ -184,6 +184,10 @@ def _select(manifest: Manifest, args: argparse.Namespace) -> list[SegmentRecord]
 def _plan(args: argparse.Namespace) -> _Plan:
     if args.from_checkpoint is not None and args.include_superseded:
         raise _UsageError("--from-checkpoint and --include-superseded cannot be combined")
+    try:
+        check_crf(args.crf, args.codec)
+    except StitchError as exc:
+        raise _UsageError(f"--crf: {exc}") from exc
     sources = [Path(s) for s in args.sources]
     single = sources[0] if len(sources) == 1 else None
     if single is not None and (single.is_dir() or single.suffix.lower() == ".json"):

@@ -237,3 +237,11 @@ def test_no_ffmpeg_exits_3(tmp_path, monkeypatch, capsys):
     assert main([str(a), "-o", str(tmp_path / "o.mp4")]) == 3
     _one_error_line(capsys.readouterr().err, "GLOMPO_FFMPEG")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_crf_beyond_the_encoders_range_is_a_usage_error(tmp_path, capsys):
+    inputs = [str(make_segment(tmp_path / f"{i}.ts", 5, size=SMALL)) for i in range(2)]
+    out = tmp_path / "o.mp4"
+    assert main([*inputs, "-o", str(out), "--mode", "reencode", "--crf", "55"]) == 2
+    _one_error_line(capsys.readouterr().err, "between 0 and 51 for libx264")
+    assert not out.exists()

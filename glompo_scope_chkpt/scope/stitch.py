@@ -88,7 +88,7 @@ def stitch(
     FFmpegError
         If ffmpeg fails; the message holds the command and its stderr.
     """
-    _check_request(mode, fps, size, crf)
+    _check_request(mode, fps, size, crf, codec)
     paths = [Path(p) for p in inputs]
     if not paths:
         raise StitchError("Nothing to stitch: give at least one movie file.")

@@ -21,6 +21,7 @@ __all__ = [
     "MODES",
     "OUTPUT_FORMATS",
     "StitchReport",
+    "check_crf",
     "check_output",
     "incompatibility",
     "plan_size_fps",
@@ -118,15 +119,33 @@ def incompatibility(
     return None
 
 
-def _check_request(mode: str, fps: float | None, size: tuple[int, int] | None, crf: int) -> None:
+_CRF_MAX = {"libx264": 51, "libx265": 51}
+"""Largest crf an encoder takes where it is below the general 63."""
+
+
+def check_crf(crf: int, codec: str) -> None:
+    """Refuse a ``crf`` the encoder ``codec`` does not take.
+
+    Raises
+    ------
+    StitchError
+        If ``crf`` is outside 0..51 for libx264/libx265, or 0..63 for other encoders.
+    """
+    top = _CRF_MAX.get(codec, 63)
+    if not 0 <= crf <= top:
+        raise StitchError(f"crf must be between 0 and {top} for {codec}, got {crf!r}.")
+
+
+def _check_request(
+    mode: str, fps: float | None, size: tuple[int, int] | None, crf: int, codec: str
+) -> None:
     if mode not in MODES:
         raise StitchError(f"Unknown stitch mode {mode!r}: use one of {', '.join(MODES)}.")
     if fps is not None and not fps > 0:
         raise StitchError(f"The frame rate must be > 0, got {fps!r}.")
     if size is not None and (len(size) != 2 or min(size) <= 0):
         raise StitchError(f"The size must be two positive numbers (width, height), got {size!r}.")
-    if not 0 <= crf <= 63:
-        raise StitchError(f"crf must be between 0 and 63, got {crf!r}.")
+    check_crf(crf, codec)
 
 
 def check_output(inputs: Sequence[Path], output: Path, force: bool) -> str:
