@@ -95,6 +95,9 @@ def test_incremental_frames_match_a_full_draw() -> None:
     )
     for call_id, opt_id, fx in points:
         scratch.add_point(opt_id, call_id, fx)
+        if call_id in (300, 600):  # lines and markers over the optimizers' lines in both ways
+            scratch.add_marker("checkpoint", call_id)
+            scratch.add_marker("resume" if call_id == 300 else "killed", call_id, opt_id=opt_id)
         if call_id % 10 == 0:
             live.apply(cursor.delta())
             live.render()

@@ -7,10 +7,10 @@ in a :class:`~.series.Series`; the title is pasted by a :class:`~.title.TitleLin
 
 Redrawing is kept cheap. Axis limits move in steps (nice round numbers for the whole run, quarter
 windows for a trailing window, hysteresis on the value axis), so ticks and labels are laid out only
-when a step is taken. Between steps the picture without markers and title (frame, ticks, labels,
-checkpoint and resume lines, and every line drawn so far) is cached; a frame restores it, draws
-only the new segments of each line, caches the result again and draws the event markers and the
-title over it. A frame therefore costs the same after a million evaluations as after a hundred.
+when a step is taken. Between steps the picture without markers and title (frame, ticks, labels
+and every line drawn so far) is cached; a frame restores it, draws only the new segments of each
+line, caches the result again and draws the event markers, the checkpoint and resume lines and
+the title over it. A frame therefore costs the same after a million evaluations as after a hundred.
 """
 
 from __future__ import annotations
@@ -108,9 +108,12 @@ class ScopePlot:
         self._symlog_threshold: float | None = None
         self.dirty = True
         self.ax = self._build_axes()
-        self._event_lines = {k: self._new_line(ls="none", **s) for k, s in _EVENT_STYLES.items()}
+        # Over the optimizers' lines (zorder 3), drawn last in every frame, blitted or not.
+        self._event_lines = {
+            k: self._new_line(ls="none", zorder=3, **s) for k, s in _EVENT_STYLES.items()
+        }
         for kind, style in _VERTICAL_STYLES.items():  # one artist each: NaN-separated segments
-            line = self._event_lines[kind] = self._new_line(**style)
+            line = self._event_lines[kind] = self._new_line(zorder=3, **style)
             line.set_transform(self.ax.get_xaxis_transform())
 
     def _build_axes(self) -> Any:
