@@ -227,3 +227,16 @@ def test_cursor_delivers_every_point_once_while_the_history_grows() -> None:
     for opt_id, call_ids in seen.items():
         assert call_ids == history.traces[opt_id].call_ids.tolist()
     assert sum(map(len, seen.values())) == 20_000
+
+
+def test_the_title_follows_a_resized_canvas() -> None:
+    plot = ScopePlot.from_history(_args(), _history(300))
+    plot.render()
+    width, height = plot.figure.get_size_inches()
+    plot.figure.set_size_inches(width, height * 1.5)  # as a window resize does
+    plot.invalidate()
+    pixels = np.asarray(plot.render())
+    assert pixels.shape[0] > plot.height
+    top = round(pixels.shape[0] - plot.ax.bbox.y1)  # the band between the figure top and the axes
+    band = pixels[:top, :, :3].astype(int)
+    assert (band.min(axis=2) < 128).any(), "no title text above the axes"

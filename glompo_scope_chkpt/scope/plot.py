@@ -279,9 +279,9 @@ class ScopePlot:
         best, opt_id = self._best
         who = "" if opt_id is None else f" (opt {opt_id})"
         text = f"{self._last_call:,} evaluations   best f(x) = {best:.6g}{who}"
-        box = self.ax.bbox
-        row = round(self.height - box.y1 - 0.4 * self._title.height)
-        self._title.draw(np.asarray(self.canvas.buffer_rgba()), text, (box.x0 + box.x1) / 2, row)
+        box, pixels = self.ax.bbox, np.asarray(self.canvas.buffer_rgba())
+        row = round(pixels.shape[0] - box.y1 - 0.4 * self._title.height)  # a window may resize
+        self._title.draw(pixels, text, (box.x0 + box.x1) / 2, row)
 
     def _draw_overlays(self) -> None:
         for artist in self._event_lines.values():
