@@ -240,3 +240,13 @@ def test_the_title_follows_a_resized_canvas() -> None:
     top = round(pixels.shape[0] - plot.ax.bbox.y1)  # the band between the figure top and the axes
     band = pixels[:top, :, :3].astype(int)
     assert (band.min(axis=2) < 128).any(), "no title text above the axes"
+
+
+def test_the_title_shows_a_best_value_only_once_there_is_one() -> None:
+    plot = ScopePlot(_args())
+    assert plot.title_text() == "0 evaluations"
+    history = History()
+    history.add_point(2, 1, 7.5)
+    history.add_point(1, 2, 3.25)
+    plot.apply(HistoryCursor(history).delta())
+    assert plot.title_text() == "2 evaluations   best f(x) = 3.25 (opt 1)"

@@ -275,10 +275,16 @@ class ScopePlot:
         return self._update_ylim(xlim) or changed
 
     # -- drawing ---------------------------------------------------------------------------------
-    def _draw_title(self) -> None:
+    def title_text(self) -> str:
+        """The line above the axes: evaluations so far and the best value, once there is one."""
         best, opt_id = self._best
+        if not math.isfinite(best):
+            return f"{self._last_call:,} evaluations"
         who = "" if opt_id is None else f" (opt {opt_id})"
-        text = f"{self._last_call:,} evaluations   best f(x) = {best:.6g}{who}"
+        return f"{self._last_call:,} evaluations   best f(x) = {best:.6g}{who}"
+
+    def _draw_title(self) -> None:
+        text = self.title_text()
         box, pixels = self.ax.bbox, np.asarray(self.canvas.buffer_rgba())
         row = round(pixels.shape[0] - box.y1 - 0.4 * self._title.height)  # a window may resize
         self._title.draw(pixels, text, (box.x0 + box.x1) / 2, row)
