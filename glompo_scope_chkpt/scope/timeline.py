@@ -80,7 +80,6 @@ class MovieTimeline:
             self._supersede(state.movie_segments if resumed_from is not None else [])
         self.scope = LiveScope(args, state.history)
         if self.recording:
-            self._add_segment()
             self._start_segment()
 
     def _supersede(self, keep: list[int]) -> None:
@@ -120,8 +119,12 @@ class MovieTimeline:
         self.scope.notify_marker(marker)
 
     # -------------------------------------------------------------------------- segments
-    def _add_segment(self) -> SegmentRecord:
-        """List the next segment as ``recording`` in the manifest (saved by the caller)."""
+    def _start_segment(self) -> None:
+        """List the next segment as ``recording``, save the manifest, then let ffmpeg create it.
+
+        In this order a kill leaves at worst a listed segment without a file, which
+        :meth:`_locate` drops on the next start, never a file the manifest does not know.
+        """
         index = self.manifest.next_index()
         path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
         self.current = SegmentRecord(
@@ -133,16 +136,8 @@ class MovieTimeline:
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         )
         self.manifest.add(self.current)
-        return self.current
-
-    def _start_segment(self) -> None:
-        """Save the manifest listing the new segment, then let ffmpeg create its file.
-
-        In this order a kill leaves at worst a listed segment without a file, which
-        :meth:`_locate` drops on the next start, never a file the manifest does not know.
-        """
         self.manifest.save()
-        self.scope.start_segment(self.manifest.absolute(self.current))
+        self.scope.start_segment(path)
 
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
         """Finish the current segment, rename it after ``label`` and complete its record.
@@ -183,7 +178,6 @@ class MovieTimeline:
             self._close_segment(f"chk_{name}", name)
         timeline = [record.index for record in self.manifest.timeline()]
         if start_next:
-            self._add_segment()
             self._start_segment()
         else:
             self.manifest.save()
