@@ -18,14 +18,14 @@ __version__ = "0.1.0"
 __all__ = ["CheckpointingControl", "GloMPOManager", "Result", "__version__"]
 
 _HOMES = {
-    "CheckpointingControl": ".checkpointing",
-    "GloMPOManager": ".manager",
+    "CheckpointingControl": ".core.checkpointing",
+    "GloMPOManager": ".core.manager",
     "Result": ".result",
 }
 
 if TYPE_CHECKING:
-    from .checkpointing import CheckpointingControl
-    from .manager import GloMPOManager
+    from .core.checkpointing import CheckpointingControl
+    from .core.manager import GloMPOManager
     from .result import Result
 
 

@@ -55,21 +55,21 @@ from bench_common import (
     write_fsync,
 )
 
-import glompo_scope_chkpt.archive as archive_mod
-import glompo_scope_chkpt.checkpoint_writer as writer_mod
-import glompo_scope_chkpt.engine as engine_mod
-import glompo_scope_chkpt.manager as manager_mod
-import glompo_scope_chkpt.scope.timeline as timeline_mod
+import glompo_scope_chkpt.checkpoint.archive as archive_mod
+import glompo_scope_chkpt.checkpoint.writer as writer_mod
+import glompo_scope_chkpt.core.loop as engine_mod
+import glompo_scope_chkpt.core.manager as manager_mod
+import glompo_scope_chkpt.movie.timeline as timeline_mod
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
-from glompo_scope_chkpt.checkpoint_writer import dumps_state
+from glompo_scope_chkpt._fileio import fsync_dir
+from glompo_scope_chkpt.checkpoint.writer import dumps_state
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.fileio import fsync_dir
-from glompo_scope_chkpt.log import OptimizationLog
+from glompo_scope_chkpt.log.writer import OptimizationLog
+from glompo_scope_chkpt.movie.manifest import Manifest
+from glompo_scope_chkpt.movie.timeline import MovieTimeline
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer
 from glompo_scope_chkpt.scope.live import LiveScope
-from glompo_scope_chkpt.scope.manifest import Manifest
-from glompo_scope_chkpt.scope.timeline import MovieTimeline
-from glompo_scope_chkpt.selectors import CycleSelector
 
 TARGET_MS = 50.0
 N_PARAMS = 10

@@ -41,8 +41,8 @@ import numpy as np
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 
 class SleepTask:

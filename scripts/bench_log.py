@@ -42,9 +42,9 @@ import numpy as np
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.log import LOG_FILENAME, OptimizationLog, row_dtype
+from glompo_scope_chkpt.log.writer import LOG_FILENAME, OptimizationLog, row_dtype
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 N_PARAMS = 10
 N_OPTS = 4

@@ -55,8 +55,8 @@ from bench_common import (
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 N_PARAMS = 10
 BOUNDS = [(-5.12, 5.12)] * N_PARAMS

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.core.history import History
+from glompo_scope_chkpt.movie.segment_writer import SegmentWriter
 from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot
-from glompo_scope_chkpt.scope.recorder import SegmentWriter
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 
 ARGS = validate_visualisation_args({"record_movie": True, "events_per_flush": 10})

@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from glompo_scope_chkpt.ffmpeg import run_ffmpeg
-from glompo_scope_chkpt.scope.probe import probe
-from glompo_scope_chkpt.scope.stitch import stitch
+from glompo_scope_chkpt._ffmpeg import run_ffmpeg
+from glompo_scope_chkpt.movie.probe import probe
+from glompo_scope_chkpt.movie.stitch import stitch
 
 
 def make_segments(folder: Path, count: int, seconds: float, size: str, fps: int) -> list[Path]:

@@ -15,8 +15,8 @@ from tasks import rastrigin
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.hunters import StagnationHunter
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 
 @pytest.fixture

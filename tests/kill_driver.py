@@ -17,8 +17,8 @@ from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import CheckpointLoadError
 from glompo_scope_chkpt.hunters import StagnationHunter
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 
 def main(work: Path, evaluations: int) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from proc_helpers import processes
 
-from glompo_scope_chkpt.ffmpeg import ffmpeg_exe, run_ffmpeg
-from glompo_scope_chkpt.scope.manifest import Manifest
-from glompo_scope_chkpt.scope.probe import probe
-from glompo_scope_chkpt.scope.segment_record import SegmentRecord, fill_media_fields
+from glompo_scope_chkpt._ffmpeg import ffmpeg_exe, run_ffmpeg
+from glompo_scope_chkpt.movie.manifest import Manifest
+from glompo_scope_chkpt.movie.probe import probe
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
 
 __all__ = [
     "assert_decodes_cleanly",

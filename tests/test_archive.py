@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from glompo_scope_chkpt import GloMPOManager
-from glompo_scope_chkpt.archive import read_checkpoint, write_checkpoint
+from glompo_scope_chkpt.checkpoint.archive import read_checkpoint, write_checkpoint
 from glompo_scope_chkpt.errors import CheckpointLoadError, UnsafeArchiveError
 
 
@@ -114,7 +114,7 @@ def test_missing_checkpoint(tmp_path):
 def test_state_pickling_falls_back_to_dill_for_what_pickle_refuses():
     import dill
 
-    from glompo_scope_chkpt.checkpoint_writer import dumps_state
+    from glompo_scope_chkpt.checkpoint.writer import dumps_state
 
     restored = dill.loads(dumps_state({"scale": lambda x: 3 * x, "n": 2}))
     assert restored["scale"](2) == 6 and restored["n"] == 2

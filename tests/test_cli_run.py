@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from glompo_scope_chkpt.cli import main
+from glompo_scope_chkpt.cli.main import main
 
 SPEC = """
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.optimizers import RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 
 
 def sphere(x):

@@ -22,10 +22,10 @@ import pytest
 from tasks import slow_sphere
 
 from glompo_scope_chkpt import GloMPOManager
+from glompo_scope_chkpt.cli.demo import DemoTask
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.demo import DemoTask
 from glompo_scope_chkpt.errors import InvalidSettingError
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
 
 distributed = pytest.importorskip("distributed", reason="Dask is an optional extra: .[dask]")
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from media_helpers import assert_decodes_cleanly
 
-from glompo_scope_chkpt.cli import main
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.cli.main import main
+from glompo_scope_chkpt.log.writer import read_log
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from media_helpers import decode, ffmpeg_children
 
+from glompo_scope_chkpt._ffmpeg import ffmpeg_process
 from glompo_scope_chkpt.errors import FFmpegError
-from glompo_scope_chkpt.ffmpeg import ffmpeg_process
 
 RAW_INPUT = ["-f", "rawvideo", "-pix_fmt", "gray", "-s", "16x16", "-framerate", "5", "-i", "-"]
 

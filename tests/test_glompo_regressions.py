@@ -10,9 +10,9 @@ from media_helpers import decode
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
 
 VIS = {"record_movie": True, "events_per_flush": 10, "movie_kwargs": {"dpi": 40}}
 

@@ -26,7 +26,7 @@ import pytest
 from media_helpers import decode
 from proc_helpers import descendants
 
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
 
 DRIVER = Path(__file__).with_name("kill_driver.py")
 EVALUATIONS = 2500

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.errors import InvalidSettingError, LogFileError, LogKeyMismatchError
-from glompo_scope_chkpt.log import LOG_FILENAME, OptimizationLog, read_log
+from glompo_scope_chkpt.log.writer import LOG_FILENAME, OptimizationLog, read_log
 
 N_PARAMS = 3
 
@@ -266,7 +266,7 @@ def test_log_opens_after_sigkill(tmp_path: Path) -> None:
         f"""
         import os, signal
         import numpy as np
-        from glompo_scope_chkpt.log import OptimizationLog
+        from glompo_scope_chkpt.log.writer import OptimizationLog
         log = OptimizationLog.create({str(path)!r}, "k", 4, {{}}, buffer_rows=500)
         for opt_id in range(3):
             log.add_optimizer(opt_id, "Random", 0, {{}})

@@ -15,7 +15,7 @@ from tasks import SleepySphere
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import InvalidSettingError, LogKeyMismatchError
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
 
 
 def _call_ids(path) -> np.ndarray:

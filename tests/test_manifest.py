@@ -8,9 +8,9 @@ import pytest
 from media_helpers import make_run, make_segment
 
 from glompo_scope_chkpt.errors import ManifestError
-from glompo_scope_chkpt.scope.manifest import MANIFEST_SCHEMA, Manifest
-from glompo_scope_chkpt.scope.probe import probe, sha256_file
-from glompo_scope_chkpt.scope.segment_record import SegmentRecord, fill_media_fields
+from glompo_scope_chkpt.movie.manifest import MANIFEST_SCHEMA, Manifest
+from glompo_scope_chkpt.movie.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
 
 
 def _record(index: int, status: str = "complete", **kw) -> SegmentRecord:

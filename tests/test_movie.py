@@ -17,7 +17,7 @@ from proc_helpers import descendants
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.scope.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.probe import probe, sha256_file
 
 VIS = {"record_movie": True, "events_per_flush": 10, "movie_kwargs": {"dpi": 40}}
 
@@ -151,7 +151,7 @@ from tasks import slow_sphere
 from glompo_scope_chkpt import GloMPOManager, CheckpointingControl
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.optimizers import CMAOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 GloMPOManager.new_manager(
     task=slow_sphere, bounds=[(-5, 5)] * 3, opt_selector=CycleSelector(CMAOptimizer),
     working_dir={work!r}, executor="serial", seed=3, convergence_checker=MaxFuncCalls(10**6),

@@ -15,7 +15,7 @@ from tasks import PidRecordingSphere
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
 
 futures = pytest.importorskip("mpi4py.futures", reason="MPI is an optional extra: .[mpi]")
 

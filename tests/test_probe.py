@@ -7,9 +7,9 @@ import hashlib
 import pytest
 from media_helpers import decode, make_segment, truncate
 
+from glompo_scope_chkpt._ffmpeg import run_ffmpeg
 from glompo_scope_chkpt.errors import StitchError
-from glompo_scope_chkpt.ffmpeg import run_ffmpeg
-from glompo_scope_chkpt.scope.probe import VideoInfo, probe, sha256_file
+from glompo_scope_chkpt.movie.probe import VideoInfo, probe, sha256_file
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from media_helpers import assert_decodes_cleanly
 from proc_helpers import is_running, processes_mentioning
 
 from glompo_scope_chkpt.errors import FFmpegError, InvalidSettingError, SegmentExistsError
-from glompo_scope_chkpt.scope.recorder import SegmentStats, SegmentWriter, codec_name
+from glompo_scope_chkpt.movie.segment_writer import SegmentStats, SegmentWriter, codec_name
 
 WIDTH, HEIGHT = 96, 64
 

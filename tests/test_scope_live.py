@@ -17,8 +17,8 @@ from matplotlib.image import imread
 from media_helpers import assert_decodes_cleanly
 from proc_helpers import ffmpeg_writing, wait_gone
 
+from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.errors import ScopeError, SegmentExistsError
-from glompo_scope_chkpt.history import History
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
@@ -201,7 +201,7 @@ def test_interactive_without_display_falls_back_with_a_warning(
 _RECORDER_SCRIPT = """
 import sys, time
 import numpy as np
-from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.scope.live import LiveScope
 history = History()
 scope = LiveScope({"events_per_flush": 2, "movie_kwargs": {"figsize": (2.4, 1.6)}}, history)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from glompo_scope_chkpt.history import History
+from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.plot import ScopePlot, even_pixel_size
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from media_helpers import decode
 
-from glompo_scope_chkpt.log import read_log
+from glompo_scope_chkpt.log.writer import read_log
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +41,9 @@ FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT
 SPEC = """
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.demo import DemoTask
+from glompo_scope_chkpt.cli.demo import DemoTask
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 
 
 def new_manager(working_dir, checkpointing_dir):
@@ -74,9 +74,9 @@ def new_manager(working_dir, checkpointing_dir):
 LOCAL_SPEC = """
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.demo import DemoTask
+from glompo_scope_chkpt.cli.demo import DemoTask
 from glompo_scope_chkpt.optimizers import CMAOptimizer
-from glompo_scope_chkpt.selectors import CycleSelector
+from glompo_scope_chkpt.opt_selectors import CycleSelector
 
 
 def new_manager(working_dir, checkpointing_dir):

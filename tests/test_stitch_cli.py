@@ -9,7 +9,7 @@ import sys
 import pytest
 from media_helpers import decode, make_run, make_segment
 
-from glompo_scope_chkpt.stitch import main
+from glompo_scope_chkpt.cli.stitch_movies import main
 
 SMALL = (160, 120)
 TIMELINE = 12 + 14 + 11  # segments 1, 4 and 5 of media_helpers.RUN_LAYOUT
@@ -184,7 +184,14 @@ def test_help_documents_exit_codes(capsys):
 def test_runs_as_a_module(tmp_path):
     a = make_segment(tmp_path / "a.ts", 5, size=SMALL)
     proc = subprocess.run(
-        [sys.executable, "-m", "glompo_scope_chkpt.stitch", str(a), "-o", str(tmp_path / "o.mp4")],
+        [
+            sys.executable,
+            "-m",
+            "glompo_scope_chkpt.cli.stitch_movies",
+            str(a),
+            "-o",
+            str(tmp_path / "o.mp4"),
+        ],
         capture_output=True,
         text=True,
         check=False,

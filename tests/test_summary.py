@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from glompo_scope_chkpt.history import History
-from glompo_scope_chkpt.summary import (
+from glompo_scope_chkpt.core.history import History
+from glompo_scope_chkpt.log.summary import (
     SUMMARY_FILENAME,
     TRAJECTORY_BEST_FILENAME,
     TRAJECTORY_FILENAME,

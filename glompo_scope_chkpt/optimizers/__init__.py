@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import BaseOptimizer
-from .cma import CMAOptimizer
+from .cmawrapper import CMAOptimizer
 from .random import RandomOptimizer
 
 __all__ = ["BaseOptimizer", "CMAOptimizer", "RandomOptimizer"]

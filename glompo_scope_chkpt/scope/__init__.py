@@ -1,1 +1,1 @@
-"""The live scope: plot, movie segments, manifest and stitching."""
+"""The live scope: the picture of the run (plot, series, title, cursor), its window and renderer."""

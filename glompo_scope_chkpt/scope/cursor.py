@@ -1,7 +1,7 @@
 """Reading what a growing history gained, for the scope to draw.
 
 This module's one concern is the hand-over from the manager's
-:class:`~glompo_scope_chkpt.history.History` to the renderer: a :class:`HistoryCursor` reads,
+:class:`~glompo_scope_chkpt.core.history.History` to the renderer: a :class:`HistoryCursor` reads,
 lock-free and from another thread than the one appending, the points and markers added since its
 last read, and returns them as a :class:`HistoryDelta`, the format
 :meth:`~glompo_scope_chkpt.scope.plot.ScopePlot.apply` consumes (and the live scope pickles to its
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..history import History, Marker
+from ..core.history import History, Marker
 
 __all__ = ["HistoryCursor", "HistoryDelta"]
 

@@ -10,7 +10,7 @@ needs: measured, a process encoding 90 frames/s beside a loop of 1 ms sleeps slo
 12 % at plain ``nice`` +10 and by 5 % as ``SCHED_BATCH`` (``SCHED_IDLE`` was no better, and can
 starve the commands the manager waits for on a busy machine).
 
-Data flow. The manager appends to its :class:`~glompo_scope_chkpt.history.History` and calls
+Data flow. The manager appends to its :class:`~glompo_scope_chkpt.core.history.History` and calls
 :meth:`LiveScope.notify_point`, which only counts (about 0.1 µs); every ``events_per_flush``
 evaluations it raises a one-slot frame request. A small sender thread in the manager's process
 takes the request, reads what the history gained with a :class:`~.cursor.HistoryCursor` (lock-free,
@@ -43,11 +43,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from .._ffmpeg import ffmpeg_exe
+from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
-from ..ffmpeg import ffmpeg_exe
-from ..history import History, Marker
+from ..movie.segment_writer import SegmentStats
 from .cursor import HistoryCursor
-from .recorder import SegmentStats
 from .vis_args import validate_visualisation_args
 
 __all__ = ["LiveScope", "SegmentStats", "recv_message", "send_message"]

@@ -1,6 +1,6 @@
 """The scope figure: every optimizer's function values against the total number of evaluations.
 
-:class:`ScopePlot` is a view of a :class:`~glompo_scope_chkpt.history.History`. It is fed
+:class:`ScopePlot` is a view of a :class:`~glompo_scope_chkpt.core.history.History`. It is fed
 :class:`~.cursor.HistoryDelta` objects (what the history gained since the last one, read by a
 :class:`~.cursor.HistoryCursor`) and renders frames as RGBA pixels. Each optimizer's data is kept
 in a :class:`~.series.Series`; the title is pasted by a :class:`~.title.TitleLine`.
@@ -27,8 +27,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..fileio import atomic_path
-from ..history import History, Marker
+from .._fileio import atomic_path
+from ..core.history import History, Marker
 from .cursor import HistoryCursor, HistoryDelta
 from .series import Series
 from .title import TitleLine

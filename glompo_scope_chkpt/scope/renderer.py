@@ -7,9 +7,10 @@ PARENT_PID NICENESS``) and talks to it over a pipe, one message at a time (see
 ``delta`` is what the manager's history gained since the last message, applied to the
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot` first, and ``kind`` is ``init`` (build the plot
 from the ``visualisation_args`` in ``payload``), ``frame``, ``start`` (open a
-:class:`~glompo_scope_chkpt.scope.recorder.SegmentWriter`), ``close_segment``, ``still``, ``sync``
-or ``quit``. Each is answered with ``("ok", value)`` or ``("error", exception)``; an exception
-that cannot be pickled travels as a :class:`~glompo_scope_chkpt.errors.ScopeError` describing it.
+:class:`~glompo_scope_chkpt.movie.segment_writer.SegmentWriter`), ``close_segment``, ``still``,
+``sync`` or ``quit``. Each is answered with ``("ok", value)`` or ``("error", exception)``; an
+exception that cannot be pickled travels as a :class:`~glompo_scope_chkpt.errors.ScopeError`
+describing it.
 
 Priority. The process schedules itself below the manager, as ``SCHED_BATCH`` and with a higher
 nice value, and keeps to one of the CPUs it may use; the ffmpeg it starts inherits both.
@@ -34,7 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import GloMPOError, ScopeError
-from .recorder import SegmentStats, SegmentWriter
+from ..movie.segment_writer import SegmentStats, SegmentWriter
 
 __all__ = ["renderer_main"]
 

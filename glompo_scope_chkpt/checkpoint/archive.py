@@ -1,0 +1,226 @@
+"""One checkpoint on disk: a ``.tar.gz`` written atomically, checked on every read.
+
+Layout of an archive::
+
+    manager.pkl      the manager's settings and run state (pickle; dill where pickle cannot)
+    task.pkl         the task, if it could be pickled
+    task/...         what ``task.checkpoint_save(dir)`` wrote, if it could not
+    meta.json        format, version, key, f_counter, how the task was kept, sha256 of each member
+
+Loading a checkpoint unpickles it: **only load checkpoints from a source you trust**. Extraction
+itself is safe: members that are absolute, contain ``..``, or are links or devices are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import tarfile
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import dill
+
+from .._fileio import atomic_path
+from ..errors import CheckpointError, CheckpointLoadError, UnsafeArchiveError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointContents", "write_checkpoint", "read_checkpoint"]
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "glompo_scope_chkpt/checkpoint"
+FORMAT_VERSION = 1
+_PAYLOAD, _TASK, _TASK_DIR, _META = "manager.pkl", "task.pkl", "task", "meta.json"
+_GZIP_LEVEL = 0
+"""gzip stores, not compresses: level 1 took 17 of a 25 ms checkpoint (8 CMA-ES, 100k
+evaluations) to halve 1.6 MB; the loop's time is worth more than that disk space."""
+
+
+@dataclass
+class CheckpointContents:
+    """What :func:`read_checkpoint` found in an archive.
+
+    Attributes
+    ----------
+    meta
+        The parsed ``meta.json``.
+    payload
+        The pickled manager state.
+    task_pickle
+        The pickled task, or ``None``.
+    task_dir
+        Folder holding what ``checkpoint_save`` wrote, extracted, or ``None``.
+    """
+
+    meta: dict[str, Any]
+    payload: bytes
+    task_pickle: bytes | None
+    task_dir: Path | None
+
+
+def _persist_task(task: Any, force_task_save: bool, folder: Path) -> tuple[str, bytes | None]:
+    """Keep the task: pickle it, else ``checkpoint_save`` it into ``folder``, else give up."""
+    if task is None:
+        return "missing", None
+    if not force_task_save:
+        try:
+            return "pickled", dill.dumps(task)
+        except Exception as exc:  # any failure counts: dill raises many kinds
+            logger.info("Task could not be pickled (%s); trying checkpoint_save.", exc)
+    save = getattr(task, "checkpoint_save", None)
+    if callable(save):
+        try:
+            folder.mkdir()
+            save(folder)
+            return "saved", None
+        except Exception as exc:
+            logger.info("task.checkpoint_save failed: %s", exc)
+    warnings.warn(
+        "The checkpoint is made without the task: it could neither be pickled nor saved with "
+        "checkpoint_save(dir). Supply it when resuming: load_manager(path, task=...).",
+        stacklevel=4,
+    )
+    return "missing", None
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(mtime), 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_checkpoint(
+    path: Path,
+    payload: bytes,
+    meta: Mapping[str, Any],
+    task: Any,
+    force_task_save: bool = False,
+) -> str:
+    """Write a checkpoint archive at ``path`` atomically and return how the task was kept.
+
+    Returns
+    -------
+    str
+        ``"pickled"``, ``"saved"`` (through ``checkpoint_save``) or ``"missing"``.
+
+    Raises
+    ------
+    CheckpointError
+        If the archive cannot be written; no file appears at ``path`` then.
+    """
+    now = time.time()
+    try:
+        with tempfile.TemporaryDirectory(prefix=".task-", dir=path.parent) as tmp:
+            task_mode, task_bytes = _persist_task(task, force_task_save, Path(tmp) / _TASK_DIR)
+            members: dict[str, bytes] = {_PAYLOAD: payload}
+            if task_bytes is not None:
+                members[_TASK] = task_bytes
+            if task_mode == "saved":
+                for file in sorted((Path(tmp) / _TASK_DIR).rglob("*")):
+                    if file.is_file() and not file.is_symlink():
+                        members[file.relative_to(tmp).as_posix()] = file.read_bytes()
+            full_meta = dict(meta, format=FORMAT, version=FORMAT_VERSION, task=task_mode)
+            full_meta["files"] = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()}
+            with (
+                atomic_path(path) as out,
+                tarfile.open(out, "w:gz", compresslevel=_GZIP_LEVEL) as tar,
+            ):
+                for name, data in members.items():
+                    _add_bytes(tar, name, data, now)
+                _add_bytes(tar, _META, json.dumps(full_meta, indent=1).encode(), now)
+    except OSError as exc:
+        raise CheckpointError(f"Checkpoint {path} could not be written: {exc}") from exc
+    return task_mode
+
+
+def _safe_member(member: tarfile.TarInfo, archive: Path) -> str:
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith(("/", "\\")) or PurePosixPath(name).is_absolute() or ".." in parts:
+        raise UnsafeArchiveError(
+            f"Checkpoint {archive} holds the member '{name}', which points outside its folder; "
+            "the file is refused and was not extracted. Use a checkpoint from a trusted source."
+        )
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeArchiveError(
+            f"Checkpoint {archive} holds '{name}', a link or special file, which checkpoints "
+            "never contain; the file is refused and was not extracted."
+        )
+    return PurePosixPath(*parts).as_posix() if parts else name
+
+
+def _corrupt(archive: Path, why: str) -> CheckpointLoadError:
+    return CheckpointLoadError(
+        f"Checkpoint {archive} is damaged ({why}). It was probably truncated by a kill or altered; "
+        f"load an earlier checkpoint from {archive.parent} instead."
+    )
+
+
+def _read_members(archive: Path) -> dict[str, bytes]:
+    members: dict[str, bytes] = {}
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                name = _safe_member(member, archive)
+                if member.isfile():
+                    handle = tar.extractfile(member)
+                    members[name] = handle.read() if handle else b""
+    except UnsafeArchiveError:
+        raise
+    except FileNotFoundError as exc:
+        raise CheckpointLoadError(
+            f"Checkpoint {archive} does not exist; pass an existing checkpoint file or its folder."
+        ) from exc
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        raise _corrupt(archive, str(exc) or type(exc).__name__) from exc
+    return members
+
+
+def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
+    """Read and verify a checkpoint archive; extract the task folder, if any, into ``extract_dir``.
+
+    Raises
+    ------
+    CheckpointLoadError
+        If the file is missing, truncated, altered, or of an unknown format or version.
+    UnsafeArchiveError
+        If a member would land outside ``extract_dir`` or is a link or special file.
+    """
+    members = _read_members(archive)
+    try:
+        meta = json.loads(members.pop(_META))
+    except KeyError as exc:
+        raise _corrupt(archive, "no meta.json") from exc
+    except ValueError as exc:
+        raise _corrupt(archive, f"unreadable meta.json: {exc}") from exc
+    if meta.get("format") != FORMAT:
+        raise CheckpointLoadError(f"{archive} is not a glompo_scope_chkpt checkpoint.")
+    if meta.get("version") != FORMAT_VERSION:
+        raise CheckpointLoadError(
+            f"Checkpoint {archive} has format version {meta.get('version')}; this version of "
+            f"glompo_scope_chkpt reads version {FORMAT_VERSION}. Load it with the version that "
+            "wrote it."
+        )
+    expected: dict[str, str] = meta.get("files", {})
+    if set(expected) != set(members):
+        raise _corrupt(archive, f"members {sorted(members)} differ from {sorted(expected)}")
+    for name, data in members.items():
+        if hashlib.sha256(data).hexdigest() != expected[name]:
+            raise _corrupt(archive, f"checksum of {name} does not match")
+    task_dir = None
+    if meta.get("task") == "saved":
+        task_dir = extract_dir / _TASK_DIR
+        for name, data in members.items():
+            if name.startswith(_TASK_DIR + "/"):
+                target = extract_dir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        task_dir.mkdir(exist_ok=True)
+    return CheckpointContents(meta, members[_PAYLOAD], members.get(_TASK), task_dir)

@@ -1,0 +1,1 @@
+"""The command line: ``glompo-scope-chkpt`` (demo, run, inspect) and ``stitch-movies``."""

@@ -1,0 +1,137 @@
+"""``glompo-scope-chkpt``: the demonstration, running in a batch job, a look inside checkpoints.
+
+Exit codes: 0 success, 1 failure of the run or of reading a file, 2 usage error; ``run`` also
+75 (interrupted after a checkpoint: run it again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import GloMPOError, InvalidSettingError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glompo-scope-chkpt",
+        description="Managed parallel optimization with visualization-aware checkpoints.",
+        epilog="Exit codes: 0 success, 1 run or file failure, 2 usage error; run: 75 "
+        "interrupted after a checkpoint (run it again to resume).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser(
+        "demo",
+        help="run the bundled demo: record, get interrupted, resume, stitch one movie",
+    )
+    demo.add_argument("folder", nargs="?", default="glompo_demo", help="output folder")
+    demo.add_argument("--evaluations", type=int, default=12_000, help="total evaluations")
+    demo.add_argument("--wall-time", type=float, default=6.0, help="seconds of session 1")
+    demo.add_argument("--quick", action="store_true", help="smaller, faster movie")
+    run = sub.add_parser(
+        "run",
+        help="start an optimization, or resume it from its newest checkpoint (for batch jobs)",
+        description="Start the optimization a Python file describes, or resume it from the "
+        "newest good checkpoint; SIGUSR1/SIGTERM checkpoint and stop it. Exit 0: it has ended; "
+        "75: interrupted after a checkpoint, run again (requeue) to resume; 1: it failed; "
+        "2: bad command line or optimization file.",
+    )
+    run.add_argument(
+        "spec",
+        nargs="?",
+        type=Path,
+        help="file defining new_manager(working_dir, checkpointing_dir) "
+        "(default: a built-in Rastrigin example)",
+    )
+    run.add_argument("--working-dir", type=Path, default=Path("glompo_run"), help="outputs")
+    run.add_argument(
+        "--checkpointing-dir", type=Path, help="checkpoints (default: <working-dir>/checkpoints)"
+    )
+    inspect = sub.add_parser("inspect", help="list the checkpoints of a folder, or show one")
+    inspect.add_argument("path", help="a checkpoint (.tar.gz) or a checkpointing folder")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    outcome = run_demo(args.folder, args.evaluations, args.wall_time, args.quick)
+    folder = outcome.folder
+    print(f"Session 1 was interrupted after {outcome.first_session_evaluations} evaluations,")
+    print(
+        f"session 2 resumed and finished at {outcome.evaluations} (best f = {outcome.best_fx:.6g})."
+    )
+    print(f"movie        {outcome.movie}  ({outcome.frames} frames, both sessions)")
+    print(f"last frame   {folder / 'glomporecording_final.png'}")
+    print(f"manifest     {folder / 'checkpoints' / 'movie_manifest.json'}")
+    print(f"segments     {folder / 'checkpoints' / 'segments'}")
+    print(f"log          {folder / 'glompo_log.h5'}")
+    print(f"summary      {folder / 'glompo_manager_log.yml'}")
+    print(f"checkpoints  {folder / 'checkpoints'}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ..checkpoint.archive import read_checkpoint
+    from ..checkpoint.locate import checkpoint_candidates
+
+    path = Path(args.path)
+    archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for archive in archives:
+            try:
+                meta = read_checkpoint(archive, Path(tmp)).meta
+                rows.append({"file": str(archive), "status": "ok", **meta})
+            except GloMPOError as exc:
+                rows.append({"file": str(archive), "status": f"unreadable: {exc}"})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for row in rows:
+        if row["status"] != "ok":
+            print(f"{row['file']}: {row['status']}")
+            continue
+        print(
+            f"{row['file']}: f_counter={row['f_counter']} task={row['task']} "
+            f"segments={row.get('movie_segments')} key={row['key']}"
+        )
+    return 0 if all(row["status"] == "ok" for row in rows) else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .run import EXIT_USAGE, EarlySignals, run_stretch
+
+    early = EarlySignals()  # first: the scheduler's warning may come at any moment
+    try:
+        return run_stretch(early, args.spec, args.working_dir, args.checkpointing_dir)
+    except InvalidSettingError as exc:
+        print(f"glompo-scope-chkpt run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        early.release()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    commands = {"demo": _demo, "run": _run, "inspect": _inspect}
+    try:
+        return commands[args.command](args)
+    except GloMPOError as exc:
+        print(f"glompo-scope-chkpt: {exc}", file=sys.stderr)
+        return 1

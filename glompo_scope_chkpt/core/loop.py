@@ -1,0 +1,359 @@
+"""One session of an optimization: the manager's loop.
+
+The loop only asks, submits, and tells; every evaluation result is processed in submission order
+among those finished, so with the serial executor a run is exactly reproducible through any
+number of checkpoints. Drawing, encoding and HDF5 writes are buffered or happen elsewhere.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import math
+import os
+import signal
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..checkpoint.writer import take_checkpoint
+from ..convergence import RunStatus
+from ..errors import CheckpointError, GloMPOError
+from .executors import CompletedCall, SerialExecutor, in_flight_limit
+from .settings import ManagerSettings
+from .state import OptimizerRecord, PendingEvaluation, RunState
+
+__all__ = ["Session"]
+
+logger = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.1  # how often the working dir is checked for CHKPT and STOP_x files
+_WAIT_SECONDS = 0.1  # longest wait for a result before the loop looks around again
+
+
+class Session:
+    """Runs the optimization from the current state until it converges or is interrupted.
+
+    Parameters
+    ----------
+    settings, state, task
+        The manager's.
+    executor
+        Where evaluations run.
+    log, movie
+        The open HDF5 log and movie timeline, or ``None``.
+    """
+
+    def __init__(
+        self,
+        settings: ManagerSettings,
+        state: RunState,
+        task: Any,
+        executor: cf.Executor,
+        log: Any = None,
+        movie: Any = None,
+    ) -> None:
+        self.settings, self.state, self.task = settings, state, task
+        self.executor, self.log, self.movie = executor, log, movie
+        self.number = len(state.sessions)
+        self.started = time.monotonic()
+        self.in_flight: dict[cf.Future | CompletedCall, PendingEvaluation] = {}
+        self.in_flight_per_opt: Counter[int] = Counter()
+        self.signal_received: int | None = None
+        self.interrupt_checkpoint: Path | None = None
+        self.converged = False
+        self.last_checkpoint_time = self.started
+        self.next_poll = 0.0
+        self.stop_warned: set[str] = set()
+        self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
+        self.slots = in_flight_limit(
+            settings.executor_instance or settings.executor, settings.max_jobs
+        )
+        self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
+        self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
+        freq = settings.checkpoint_control.checkpoint_iter_frequency
+        state.next_iter_checkpoint = (
+            (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
+        )
+
+    # ----------------------------------------------------------------- status and checkpoints
+    def elapsed(self) -> float:
+        """Seconds of optimization over all sessions."""
+        return self.state.elapsed_before + time.monotonic() - self.started
+
+    def status(self) -> RunStatus:
+        """The figures convergence checkers look at."""
+        st = self.state
+        session_elapsed = time.monotonic() - self.started
+        return RunStatus(
+            f_counter=st.f_counter,
+            elapsed=st.elapsed_before + session_elapsed,
+            session_elapsed=session_elapsed,
+            best_fx=st.best_fx,
+            n_started=st.n_started,
+            n_converged=self.ended["converged"],
+            n_killed=self.ended["killed"],
+        )
+
+    def checkpoint(self, reason: str, last: bool = False) -> Any:
+        """Take a checkpoint now; honour ``raise_checkpoint_fail`` on failure."""
+        logger.info("Checkpoint (%s) at f_counter=%d", reason, self.state.f_counter)
+        pending = sorted(self.in_flight.values(), key=lambda ev: ev.eval_id)
+        try:
+            path = take_checkpoint(
+                self.settings,
+                self.state,
+                self.task,
+                elapsed=self.elapsed(),
+                session=self.number,
+                pending=pending,
+                log=self.log,
+                movie=self.movie,
+                last=last,
+            )
+        except CheckpointError as exc:
+            if self.settings.checkpoint_control.raise_checkpoint_fail:
+                raise
+            goes_on = "" if last else ", the optimization continues"
+            warnings.warn(f"Checkpoint failed{goes_on}: {exc}", stacklevel=2)
+            return None
+        finally:
+            self.last_checkpoint_time = time.monotonic()
+        return path
+
+    # ------------------------------------------------------------------------------- the loop
+    def run(self) -> None:
+        """Run until convergence or a checkpoint signal."""
+        control = self.settings.checkpoint_control
+        if control.checkpoint_at_init and self.state.f_counter == 0 and self.number == 1:
+            self.checkpoint("at init")
+        for ev in self.state.pending:
+            self._submit(ev)
+        self.state.pending = []
+        with self._signals_caught():
+            try:
+                self._loop()
+            finally:
+                for future in self.in_flight:  # recorded as pending, or no longer needed
+                    future.cancel()
+
+    def _loop(self) -> None:
+        while True:
+            self._process_finished()
+            if self._should_stop():
+                break
+            self._fill_slots()
+            self._look_around()
+            if not self.in_flight:
+                raise GloMPOError(
+                    "No optimizer can propose a point and nothing is being evaluated; "
+                    "check the optimizers' ask() methods."
+                )
+            self._wait_any()
+
+    def _should_stop(self) -> bool:
+        checker, status = self.settings.convergence_checker, self.status()
+        if self.converged or checker.check(status):
+            self.converged = True
+            self.state.end_reason = checker.explain(status)
+            if self.settings.checkpoint_control.checkpoint_at_conv:
+                self.checkpoint("at convergence", last=True)
+            return True
+        if self.signal_received is not None:
+            name = signal.Signals(self.signal_received).name
+            self.interrupt_checkpoint = self.checkpoint(f"on {name}", last=True)
+            written = (
+                f"checkpoint {self.interrupt_checkpoint} written"
+                if self.interrupt_checkpoint is not None
+                else "its checkpoint could not be written (see the warning)"
+            )
+            self.state.end_reason = f"interrupted by {name}; {written}"
+            return True
+        return False
+
+    def _look_around(self) -> None:
+        now = time.monotonic()
+        freq = self.settings.checkpoint_control.checkpoint_time_frequency
+        if now - self.last_checkpoint_time >= freq:
+            self.checkpoint("time frequency")
+        if now >= self.next_poll:
+            self.next_poll = now + _POLL_SECONDS
+            self._poll_user_files()
+
+    def _poll_user_files(self) -> None:
+        with os.scandir(self.settings.working_dir) as entries:
+            names = [e.name for e in entries if e.name == "CHKPT" or e.name.startswith("STOP_")]
+        for name in sorted(names):
+            path = self.settings.working_dir / name
+            if name == "CHKPT":
+                self.checkpoint("CHKPT file")
+                path.unlink(missing_ok=True)
+                continue
+            suffix = name[len("STOP_") :]
+            record = self.state.optimizers.get(int(suffix)) if suffix.isdigit() else None
+            if record is None:
+                if name not in self.stop_warned:
+                    self.stop_warned.add(name)
+                    warnings.warn(
+                        f"{path} names no optimizer of this run; use STOP_<opt_id> with the id "
+                        f"of a running optimizer (1..{self.state.n_started}).",
+                        stacklevel=2,
+                    )
+                continue
+            if record.running:
+                self._end_optimizer(record, "killed", f"stopped by the user ({name} file)")
+            path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------- asking and telling
+    def _fill_slots(self) -> None:
+        while len(self.in_flight) < self.slots:
+            if len(self.running) < self.settings.max_optimizers:
+                self._start_optimizer()
+            elif not self._submit_next_point():
+                return
+
+    def _submit_next_point(self) -> bool:
+        running = list(self.running.values())
+        if len(running) > 1:
+            per_opt = self.in_flight_per_opt
+            running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
+        for rec in running:
+            x = rec.optimizer.ask()
+            if x is not None:
+                ev = PendingEvaluation(self.state.next_eval_id, rec.opt_id, x)
+                self.state.next_eval_id += 1
+                self._submit(ev)
+                return True
+        return False
+
+    def _submit(self, ev: PendingEvaluation) -> None:
+        if self.inline:
+            future = CompletedCall(self.task, ev.x)
+        else:
+            future = self.executor.submit(self.task, ev.x)
+        self.in_flight[future] = ev
+        self.in_flight_per_opt[ev.opt_id] += 1
+
+    def _start_optimizer(self) -> None:
+        st, settings = self.state, self.settings
+        cls, kwargs = settings.opt_selector.select(st.n_started)
+        x0 = settings.generator.generate(settings.bounds, st.rng)
+        seed = int(st.rng.integers(2**63 - 1))
+        optimizer = cls(settings.bounds, x0, seed=seed, **kwargs)
+        st.n_started += 1
+        options = {k: repr(v) for k, v in kwargs.items()}
+        record = OptimizerRecord(
+            st.n_started, cls.__name__, optimizer, st.f_counter, options=options
+        )
+        st.optimizers[record.opt_id] = record
+        self.running[record.opt_id] = record
+        if self.log is not None:
+            self.log.add_optimizer(record.opt_id, cls.__name__, st.f_counter, options)
+        logger.debug("Started optimizer %d (%s)", record.opt_id, cls.__name__)
+
+    def _wait_any(self) -> None:
+        if any(future.done() for future in self.in_flight):
+            return
+        cf.wait(self.in_flight, timeout=_WAIT_SECONDS, return_when=cf.FIRST_COMPLETED)
+
+    def _process_finished(self) -> None:
+        finished = [future for future in self.in_flight if future.done()]
+        for future in finished:
+            ev = self.in_flight.pop(future)
+            self.in_flight_per_opt[ev.opt_id] -= 1
+            self._handle_result(ev, future)
+            if self.converged or self.settings.convergence_checker.check(self.status()):
+                self.converged = True
+                return
+
+    def _handle_result(self, ev: PendingEvaluation, future: cf.Future) -> None:
+        st = self.state
+        record = st.optimizers[ev.opt_id]
+        exc = future.exception()
+        if exc is not None:
+            if record.running:
+                self._end_optimizer(record, "crashed", f"evaluation raised {exc!r}")
+            return
+        fx = float(future.result())
+        st.f_counter += 1
+        call_id = st.f_counter
+        record.n_evals += 1
+        if fx < record.best_fx:
+            record.best_fx, record.best_x, record.evals_at_improvement = fx, ev.x, record.n_evals
+        if fx < st.best_fx:
+            st.best_x, st.best_fx, st.best_opt_id, st.best_call_id = ev.x, fx, ev.opt_id, call_id
+        if self.log is not None:
+            self.log.put_iteration(ev.opt_id, call_id, ev.x, fx)
+        st.history.add_point(ev.opt_id, call_id, fx)
+        if self.movie is not None:
+            self.movie.notify_point(ev.opt_id, call_id, fx)
+        if record.running:
+            self._tell(record, ev.x, fx)
+        if call_id >= st.next_iter_checkpoint:
+            freq = self.settings.checkpoint_control.checkpoint_iter_frequency
+            st.next_iter_checkpoint = (call_id // freq + 1) * freq
+            if not self.settings.convergence_checker.check(self.status()):
+                self.checkpoint("evaluation frequency")
+
+    def _tell(self, record: OptimizerRecord, x: np.ndarray, fx: float) -> None:
+        try:
+            record.optimizer.tell(x, fx)
+            reason = record.optimizer.stop_reason()
+        except Exception as exc:
+            self._end_optimizer(record, "crashed", f"{record.opt_type} raised {exc!r}")
+            return
+        if reason is not None:
+            self._end_optimizer(record, "converged", reason)
+        elif self.settings.hunter is not None:
+            kill = self.settings.hunter.should_kill(record, self.state.best_fx)
+            if kill is not None:
+                self._end_optimizer(record, "killed", f"{self.settings.hunter!r}: {kill}")
+
+    def _end_optimizer(self, record: OptimizerRecord, status: str, reason: str) -> None:
+        st = self.state
+        record.status, record.end_reason, record.end_call = status, reason, st.f_counter
+        self.running.pop(record.opt_id, None)
+        self.ended[status] += 1
+        record.optimizer = None
+        trace = st.history.traces.get(record.opt_id)
+        fx = float(trace.fx[-1]) if trace is not None and len(trace) else None
+        marker = st.history.add_marker(status, st.f_counter, record.opt_id, fx, reason)
+        if self.movie is not None:
+            self.movie.notify_marker(marker)
+        if self.log is not None:
+            self.log.put_message(record.opt_id, st.f_counter, f"{status}: {reason}")
+            self.log.end_optimizer(record.opt_id, f"{status}: {reason}", st.f_counter)
+        logger.info("Optimizer %d %s: %s", record.opt_id, status, reason)
+
+    # ----------------------------------------------------------------------------- signals
+    def _signals_caught(self) -> Any:
+        return _SignalCatcher(self, self.settings.checkpoint_signals)
+
+
+class _SignalCatcher:
+    """Turns the checkpoint signals into a flag the loop reads (main thread only)."""
+
+    def __init__(self, session: Session, signals: tuple[int, ...]) -> None:
+        self.session, self.signals = session, signals
+        self.previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, _frame: Any) -> None:
+        if self.session.signal_received is None:
+            self.session.signal_received = signum
+            logger.warning("Received %s: checkpointing and stopping.", signal.Signals(signum).name)
+
+    def __enter__(self) -> _SignalCatcher:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.signals:
+                self.previous[signum] = signal.signal(signum, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,349 @@
+"""The public face of an optimization: set it up or load it, run it, checkpoint it."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import dill
+import numpy as np
+
+from ..checkpoint.archive import read_checkpoint
+from ..checkpoint.locate import checkpoint_candidates
+from ..checkpoint.writer import take_checkpoint
+from ..errors import (
+    CheckpointLoadError,
+    InvalidSettingError,
+    TaskNotAvailableError,
+    UnsafeArchiveError,
+)
+from ..result import Result
+from .executors import make_executor, start_workers
+from .settings import ManagerSettings
+from .state import RunState
+
+__all__ = ["GloMPOManager"]
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_FILES = (
+    "glompo_log.h5",
+    "glompo_manager_log.yml",
+    "trajectories.png",
+    "trajectories_best.png",
+)
+ROLLBACK_GLOB = "glompo_log.rollback-*.h5"
+"""Rows a resume rolled back out of the log (see ``log_rollback``); part of a run's output."""
+
+
+class GloMPOManager:
+    """Runs a managed, parallel, checkpointed optimization.
+
+    Create one with :meth:`new_manager` (or ``GloMPOManager().setup(...)``), or resume one with
+    :meth:`load_manager` (or ``GloMPOManager().load_checkpoint(...)``); then call
+    :meth:`start_manager`.
+    """
+
+    def __init__(self) -> None:
+        self.settings: ManagerSettings | None = None
+        self.state: RunState | None = None
+        self.task: Callable[[np.ndarray], float] | None = None
+        self._resumed_from: str | None = None
+        self._elapsed_at_load = 0.0
+
+    # ------------------------------------------------------------------------------ creation
+    @classmethod
+    def new_manager(
+        cls,
+        task: Callable[[np.ndarray], float],
+        bounds: Sequence[tuple[float, float]],
+        opt_selector: Any,
+        **kwargs: Any,
+    ) -> GloMPOManager:
+        """Create a manager for a new optimization; see :meth:`setup` for the arguments."""
+        return cls().setup(task, bounds, opt_selector, **kwargs)
+
+    def setup(
+        self,
+        task: Callable[[np.ndarray], float],
+        bounds: Sequence[tuple[float, float]],
+        opt_selector: Any,
+        working_dir: str | Path = ".",
+        max_jobs: int | None = None,
+        executor: Any = "threads",
+        seed: int | None = None,
+        convergence_checker: Any = None,
+        checkpoint_control: Any = None,
+        summary_files: int = 0,
+        visualisation: bool = False,
+        visualisation_args: dict[str, Any] | None = None,
+        overwrite_existing: bool = False,
+        max_optimizers: int | None = None,
+        hunter: Any = None,
+        generator: Any = None,
+    ) -> GloMPOManager:
+        """Configure a new optimization.
+
+        Parameters
+        ----------
+        task
+            The function to minimise: ``task(x) -> float``. For the ``"processes"`` executor it
+            must be picklable.
+        bounds
+            ``(min, max)`` of each parameter.
+        opt_selector
+            Chooses each new optimizer, e.g. ``CycleSelector(CMAOptimizer, RandomOptimizer)``.
+        working_dir
+            Folder of the log, the summaries, the final movie and the ``CHKPT``/``STOP_x`` files.
+        max_jobs
+            Evaluations run at once (default: the CPU count; 1 with ``"serial"``).
+        executor
+            ``"serial"``, ``"threads"``, ``"processes"`` or any ``concurrent.futures.Executor``.
+        seed
+            Seed of the run; with ``"serial"`` a seeded run is exactly reproducible.
+        convergence_checker
+            When the whole run ends; default ``MaxFuncCalls(10_000)``.
+        checkpoint_control
+            A :class:`CheckpointingControl`; default: checkpoints only on request (``CHKPT``
+            file, a signal, :meth:`checkpoint`), in ``working_dir/checkpoints``.
+        summary_files
+            0 nothing, 1 the YAML summary, 2 also trajectory plots, 3 also the HDF5 log.
+        visualisation, visualisation_args
+            Show the live scope, with GloMPO's scope arguments (see ``scope.vis_args``).
+        overwrite_existing
+            Remove earlier output files in ``working_dir``; otherwise their presence is an error.
+        max_optimizers
+            Optimizers running at once (default ``max(max_jobs, 2)``).
+        hunter
+            Stops optimizers that stopped contributing, e.g. ``StagnationHunter(200)``.
+        generator
+            Start points of new optimizers; default uniformly random.
+
+        Returns
+        -------
+        GloMPOManager
+            ``self``, ready for :meth:`start_manager`.
+
+        Raises
+        ------
+        InvalidSettingError
+            If a setting is invalid or earlier outputs exist without ``overwrite_existing``.
+        """
+        if not callable(task):
+            raise InvalidSettingError(f"task must be callable as task(x) -> float, got {task!r}.")
+        settings = ManagerSettings.build(
+            bounds=bounds,
+            opt_selector=opt_selector,
+            working_dir=working_dir,
+            max_jobs=max_jobs,
+            executor=executor,
+            seed=seed,
+            convergence_checker=convergence_checker,
+            checkpoint_control=checkpoint_control,
+            summary_files=summary_files,
+            visualisation=visualisation,
+            visualisation_args=visualisation_args,
+            overwrite_existing=overwrite_existing,
+            max_optimizers=max_optimizers,
+            hunter=hunter,
+            generator=generator,
+        )
+        self._clear_outputs(settings)
+        self.settings, self.task = settings, task
+        self.state = RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
+        return self
+
+    @staticmethod
+    def _clear_outputs(settings: ManagerSettings) -> None:
+        outfile = settings.visualisation_args["movie_kwargs"]["outfile"]
+        still = Path(outfile).stem + "_final.png"
+        present = [settings.working_dir / n for n in (*OUTPUT_FILES, outfile, still)]
+        present = [path for path in present if path.exists()]
+        present += sorted(settings.working_dir.glob(ROLLBACK_GLOB))
+        if present and not settings.overwrite_existing:
+            raise InvalidSettingError(
+                f"{settings.working_dir} already holds output of an optimization "
+                f"({', '.join(p.name for p in present)}). Use another working_dir, resume it with "
+                "load_manager, or pass overwrite_existing=True to remove those files."
+            )
+        for path in present:
+            path.unlink()
+
+    # ------------------------------------------------------------------------------- loading
+    @classmethod
+    def load_manager(
+        cls,
+        path: str | Path,
+        task: Callable[[np.ndarray], float] | None = None,
+        task_loader: Callable[[Path], Any] | None = None,
+        **overrides: Any,
+    ) -> GloMPOManager:
+        """Resume an optimization from a checkpoint; see :meth:`load_checkpoint`."""
+        return cls().load_checkpoint(path, task=task, task_loader=task_loader, **overrides)
+
+    def load_checkpoint(
+        self,
+        path: str | Path,
+        task: Callable[[np.ndarray], float] | None = None,
+        task_loader: Callable[[Path], Any] | None = None,
+        **overrides: Any,
+    ) -> GloMPOManager:
+        """Load a checkpoint into this manager.
+
+        Loading unpickles the checkpoint: only load checkpoints from a source you trust.
+
+        Parameters
+        ----------
+        path
+            A checkpoint file, or a checkpointing folder: then its newest complete checkpoint.
+        task
+            The task, replacing the saved one (needed if the checkpoint holds none).
+        task_loader
+            ``task_loader(dir) -> task`` rebuilds a task saved with ``checkpoint_save(dir)``.
+        **overrides
+            Settings replacing the saved ones (``executor``, ``max_jobs``, ``working_dir``,
+            ``convergence_checker``, ``checkpoint_control``, ``visualisation``, ...).
+            ``visualisation_args`` are merged key by key into the saved ones.
+
+        Returns
+        -------
+        GloMPOManager
+            ``self``, ready for :meth:`start_manager`.
+
+        Raises
+        ------
+        CheckpointLoadError
+            If the checkpoint is missing, damaged or unsafe.
+        TaskNotAvailableError
+            If no task is saved or supplied.
+        InvalidSettingError
+            For overrides that are unknown or cannot change (``bounds``, ``seed``).
+        LogKeyMismatchError
+            If the working dir's ``glompo_log.h5`` belongs to another optimization.
+        LogFileError
+            If that log is damaged, not a log, or locked by another program.
+        """
+        with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:
+            archive, contents = self._read_newest_good(Path(path), Path(tmp))
+            try:
+                saved = dill.loads(contents.payload)
+                settings: ManagerSettings = saved["settings"]
+                state: RunState = saved["state"]
+            except Exception as exc:
+                raise CheckpointLoadError(
+                    f"Checkpoint {archive} could not be unpickled ({exc!r}); the classes it "
+                    "refers to (optimizers, task, checkers) must be importable."
+                ) from exc
+            task = self._resolve_task(archive, contents, task, task_loader)
+        settings = settings.with_overrides(overrides)
+        state.elapsed_before = float(saved["elapsed"])
+        self.settings, self.state, self.task = settings, state, task
+        self._resumed_from = contents.meta["name"]
+        if settings.summary_files >= 3:
+            self._open_log_for_resume().close()  # checks it and rolls it back now, per the seed
+        logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
+        return self
+
+    @staticmethod
+    def _read_newest_good(path: Path, tmp: Path) -> tuple[Path, Any]:
+        if not path.is_dir():
+            return path, read_checkpoint(path, tmp)
+        candidates = checkpoint_candidates(path)
+        for archive in candidates:
+            try:
+                contents = read_checkpoint(archive, tmp)
+            except UnsafeArchiveError:
+                raise
+            except CheckpointLoadError as exc:
+                warnings.warn(f"{exc} Trying the next newest checkpoint.", stacklevel=4)
+                continue
+            return archive, contents
+        raise CheckpointLoadError(
+            f"None of the {len(candidates)} checkpoints in {path} could be read (see the "
+            "warnings above); restore one from a backup or start a new optimization."
+        )
+
+    @staticmethod
+    def _resolve_task(archive: Path, contents: Any, task: Any, task_loader: Any) -> Any:
+        if task is not None:
+            return task
+        if contents.task_pickle is not None:
+            try:
+                return dill.loads(contents.task_pickle)
+            except Exception as exc:
+                raise TaskNotAvailableError(
+                    f"The task saved in {archive} could not be unpickled ({exc!r}); pass "
+                    "task=... to load_manager, or use force_task_save=True with a "
+                    "checkpoint_save/task_loader pair."
+                ) from exc
+        if contents.task_dir is not None and task_loader is not None:
+            return task_loader(contents.task_dir)
+        how = (
+            "it was saved with checkpoint_save: pass task_loader=... to rebuild it, or task=..."
+            if contents.task_dir is not None
+            else "pass task=... to load_manager"
+        )
+        raise TaskNotAvailableError(f"Checkpoint {archive} holds no usable task; {how}.")
+
+    def _open_log_for_resume(self) -> Any:
+        from ..log.writer import LOG_FILENAME, OptimizationLog
+
+        return OptimizationLog.resume(
+            self.settings.working_dir / LOG_FILENAME,
+            self.state.key,
+            len(self.settings.bounds),
+            self.state.f_counter,
+            self._resumed_from,
+        )
+
+    # ------------------------------------------------------------------------------- running
+    def checkpoint(self) -> Path:
+        """Write a checkpoint of the optimization as it stands and return its path.
+
+        Raises
+        ------
+        CheckpointError
+            If it cannot be written.
+        """
+        self._require_ready()
+        return take_checkpoint(
+            self.settings,
+            self.state,
+            self.task,
+            elapsed=self.state.elapsed_before,
+            session=len(self.state.sessions),
+            pending=[],
+        )
+
+    def _require_ready(self) -> None:
+        if self.settings is None or self.state is None:
+            raise InvalidSettingError(
+                "The manager is not set up: call setup(...)/new_manager(...) or load_manager(...)."
+            )
+
+    def start_manager(self) -> Result:
+        """Run the optimization until it converges or a checkpoint signal stops it.
+
+        Returns
+        -------
+        Result
+            The best point, its value, statistics and its origin; ``interrupted`` tells
+            whether the session stopped on a signal (resume it from its checkpoint).
+        """
+        from .session import run_session
+
+        self._require_ready()
+        executor, owned = make_executor(
+            self.settings.executor_instance or self.settings.executor, self.settings.max_jobs
+        )
+        try:
+            start_workers(executor)
+            return run_session(self, executor)
+        finally:
+            if owned:
+                executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,120 @@
+"""The state of a run that a checkpoint saves, as explicit dataclasses.
+
+Everything the manager must know to continue an optimization lives here; nothing else of the
+manager is saved. Settings (what the user asked for) live in
+:class:`~glompo_scope_chkpt.core.settings.ManagerSettings`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..optimizers.base import BaseOptimizer
+from .history import History
+
+__all__ = ["OptimizerRecord", "PendingEvaluation", "SessionRecord", "CheckpointRecord", "RunState"]
+
+STATE_VERSION = 1
+
+
+@dataclass
+class OptimizerRecord:
+    """One optimizer the manager started.
+
+    ``optimizer`` is dropped (set to ``None``) once it has ended, to keep checkpoints small.
+    """
+
+    opt_id: int
+    opt_type: str
+    optimizer: BaseOptimizer | None
+    start_call: int
+    n_evals: int = 0
+    best_fx: float = math.inf
+    best_x: np.ndarray | None = None
+    evals_at_improvement: int = 0
+    status: str = "running"
+    end_reason: str = ""
+    end_call: int | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    """The keyword arguments it was built with, as ``repr`` strings (for the log)."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the optimizer still asks for points."""
+        return self.status == "running"
+
+
+@dataclass(frozen=True)
+class PendingEvaluation:
+    """An evaluation submitted but not yet processed: re-submitted on resume."""
+
+    eval_id: int
+    opt_id: int
+    x: np.ndarray
+
+
+@dataclass
+class SessionRecord:
+    """One stretch of the optimization run by one process."""
+
+    number: int
+    started: float
+    f_counter_start: int
+    resumed_from: str | None = None
+    ended: float | None = None
+    f_counter_end: int | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    """A checkpoint made during the run."""
+
+    name: str
+    path: str
+    f_counter: int
+    created: float
+    session: int
+
+
+@dataclass
+class RunState:
+    """Everything that changes while the optimization runs.
+
+    Attributes
+    ----------
+    key
+        Ties the run's log, manifest and checkpoints together.
+    f_counter
+        Evaluations processed so far (the last ``call_id`` given out).
+    rng
+        The manager's generator: start points and optimizer seeds.
+    """
+
+    key: str
+    rng: np.random.Generator
+    f_counter: int = 0
+    next_eval_id: int = 0
+    n_started: int = 0
+    optimizers: dict[int, OptimizerRecord] = field(default_factory=dict)
+    pending: list[PendingEvaluation] = field(default_factory=list)
+    best_x: np.ndarray | None = None
+    best_fx: float = math.inf
+    best_opt_id: int | None = None
+    best_call_id: int | None = None
+    history: History = field(default_factory=History)
+    sessions: list[SessionRecord] = field(default_factory=list)
+    checkpoints: list[CheckpointRecord] = field(default_factory=list)
+    elapsed_before: float = 0.0
+    next_iter_checkpoint: float = math.inf
+    end_reason: str | None = None
+    movie_segments: list[dict[str, Any]] = field(default_factory=list)
+    version: int = STATE_VERSION
+
+    def count(self, status: str) -> int:
+        """Number of optimizers with this status."""
+        return sum(1 for rec in self.optimizers.values() if rec.status == status)

@@ -1,0 +1,283 @@
+"""The HDF5 log's format (layout: see :mod:`.log`): constants, low-level file helpers, reading.
+
+Shared by the writer (:mod:`.log`) and the rollback on resume (:mod:`.log_rollback`): names and
+dtypes of the layout; creating, opening and ``fsync``-ing the file; creating and appending to
+optimizer groups; turning values into attributes. :func:`read_log` (also importable from
+:mod:`.log`) reads a log or a rollback file back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .._fileio import atomic_path
+from ..errors import InvalidSettingError, LogFileError
+
+__all__ = [
+    "CHUNK_BYTES",
+    "GROUP_PREFIX",
+    "LIBVER",
+    "LOG_FILENAME",
+    "LOG_FORMAT",
+    "MSG_DTYPE",
+    "NOT_ENDED",
+    "RESERVED_ATTRS",
+    "append_messages",
+    "append_rows",
+    "create_log_file",
+    "create_optimizer_group",
+    "fsync_file",
+    "new_dataset",
+    "now_iso",
+    "open_for_writing",
+    "package_version",
+    "read_log",
+    "row_dtype",
+    "to_attr",
+    "validate_args",
+]
+
+LOG_FILENAME = "glompo_log.h5"
+"""Name of the log in the working directory."""
+LOG_FORMAT = "glompo_scope_chkpt.log.writer/1"
+"""Value of the root attribute ``format``: the layout described in :mod:`.log`."""
+
+LIBVER = ("v108", "v108")
+"""HDF5 format bounds of every log and rollback file (see the durability notes in :mod:`.log`)."""
+NOT_ENDED = -1
+"""``end_call`` of an optimizer still running."""
+CHUNK_BYTES = 128 * 1024
+GROUP_PREFIX = "optimizer_"
+RESERVED_ATTRS = frozenset(
+    {"format", "key", "n_params", "f_counter", "started_at_call", "created", "package_version"}
+    | {"rollbacks"}
+)
+MSG_DTYPE = np.dtype([("call_id", "<i8"), ("message", h5py.string_dtype())])
+
+logger = logging.getLogger("glompo_scope_chkpt.log.writer")
+"""The log's logger, shared by the modules of the log."""
+
+
+def row_dtype(n_params: int) -> np.dtype:
+    """Return the compound dtype of one ``iter_history`` row for ``n_params`` parameters."""
+    return np.dtype([("call_id", "<i8"), ("x", "<f8", (n_params,)), ("fx", "<f8")])
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_version() -> str:
+    """The version of this package, written into every file."""
+    from .. import __version__
+
+    return __version__
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def to_attr(name: str, value: object) -> object:
+    """Return ``value`` as an HDF5 attribute: scalars as they are, anything else as JSON text.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``value`` is neither a scalar nor JSON serialisable.
+    """
+    if isinstance(value, (str, bool, int, float, np.generic)):
+        return value
+    try:
+        return json.dumps(value, default=_json_default)
+    except (TypeError, ValueError) as err:
+        raise InvalidSettingError(f"Log attribute {name!r} cannot be stored: {err}.") from err
+
+
+def new_dataset(group: h5py.Group, name: str, dtype: np.dtype, size: int = 0) -> h5py.Dataset:
+    """Create a resizable, chunked (about ``CHUNK_BYTES`` per chunk) 1-D dataset in ``group``."""
+    chunk = max(16, min(8192, CHUNK_BYTES // dtype.itemsize))
+    return group.create_dataset(name, shape=(size,), maxshape=(None,), chunks=(chunk,), dtype=dtype)
+
+
+def create_optimizer_group(
+    f: h5py.File, name: str, dtype: np.dtype, spec: Mapping[str, Any]
+) -> None:
+    """Create the group ``name`` of a running optimizer with its two empty datasets.
+
+    ``spec`` gives the attributes ``type``, ``start_call`` and ``metadata``; ``dtype`` is the
+    :func:`row_dtype` of the log.
+    """
+    group = f.create_group(name)
+    group.attrs.update(
+        type=spec["type"],
+        start_call=spec["start_call"],
+        end_call=NOT_ENDED,
+        end_reason="",
+        metadata=spec["metadata"],
+    )
+    new_dataset(group, "iter_history", dtype)
+    new_dataset(group, "messages", MSG_DTYPE)
+
+
+def append_rows(ds: h5py.Dataset, start: int, rows: np.ndarray, mtype: Any) -> int:
+    """Write ``rows`` at index ``start`` of ``ds``, growing it; return the new size.
+
+    ``start`` is the dataset's size, kept by the caller; the low-level write (``mtype`` is the
+    HDF5 memory type of ``rows``) skips the per-call checks of ``ds[...] = rows``.
+    """
+    ds.resize((start + len(rows),))
+    space = ds.id.get_space()
+    space.select_hyperslab((start,), (len(rows),))
+    ds.id.write(h5py.h5s.create_simple((len(rows),)), space, rows, mtype=mtype)
+    return start + len(rows)
+
+
+def append_messages(ds: h5py.Dataset, items: list[tuple[int, str]]) -> None:
+    """Append ``(call_id, message)`` pairs to a ``messages`` dataset."""
+    start = ds.shape[0]
+    ds.resize((start + len(items),))
+    ds[start:] = np.array(items, dtype=MSG_DTYPE)
+
+
+def fsync_file(handle: h5py.File) -> None:
+    """``fsync`` the open file behind ``handle`` (flush it first)."""
+    try:
+        os.fsync(handle.id.get_vfd_handle())
+    except (OSError, TypeError, ValueError):  # pragma: no cover - drivers without a descriptor
+        logger.debug("fsync not available for %s", handle.filename)
+
+
+def create_log_file(
+    path: Path, key: str, n_params: int, metadata: Mapping[str, Any], started_at_call: int
+) -> None:
+    """Write a new, empty log atomically.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``metadata`` uses a reserved attribute name or holds an unstorable value.
+    """
+    clash = RESERVED_ATTRS.intersection(metadata)
+    if clash:
+        raise InvalidSettingError(f"Log metadata may not use the reserved names {sorted(clash)}.")
+    values = {name: to_attr(name, value) for name, value in metadata.items()}
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=LIBVER) as f:
+        f.attrs.update(
+            format=LOG_FORMAT,
+            key=key,
+            n_params=n_params,
+            f_counter=started_at_call,
+            started_at_call=started_at_call,
+            created=now_iso(),
+            package_version=package_version(),
+            rollbacks="[]",
+        )
+        f.attrs.update(values)
+    logger.info("Created log %s", path)
+
+
+def open_for_writing(path: Path) -> h5py.File:
+    """Open an existing log read-write.
+
+    Raises
+    ------
+    LogFileError
+        If it cannot be opened (damaged, or locked by a reader).
+    """
+    try:
+        handle = h5py.File(path, "r+", libver=LIBVER)
+    except OSError as err:
+        raise LogFileError(
+            f"The log {path} cannot be opened for writing ({err}); close any program reading it."
+        ) from err
+    _keep_from_child_programs(handle)
+    return handle
+
+
+def _keep_from_child_programs(handle: h5py.File) -> None:
+    """Mark the file's descriptor close-on-exec (HDF5 opens it without ``O_CLOEXEC``).
+
+    Otherwise a program started while the log is open inherits the descriptor and HDF5's lock on
+    it: an MPI process manager spawned by ``mpi4py.futures`` outlives the run, and the next
+    open of the log failed with "unable to lock file".
+    """
+    with contextlib.suppress(AttributeError, OSError, ValueError, TypeError):
+        os.set_inheritable(handle.id.get_vfd_handle(), False)
+
+
+def validate_args(key: str, n_params: int, buffer_rows: int, f_counter: int) -> None:
+    """Check the arguments of :meth:`.OptimizationLog.create` and ``resume``.
+
+    Raises
+    ------
+    InvalidSettingError
+        If the key is empty or a count is out of range.
+    """
+    if not isinstance(key, str) or not key:
+        raise InvalidSettingError(f"The log key must be a non-empty string, not {key!r}.")
+    if int(n_params) < 1 or int(buffer_rows) < 1 or int(f_counter) < 0:
+        raise InvalidSettingError(
+            f"Need n_params >= 1, buffer_rows >= 1 and f_counter >= 0; got {n_params}, "
+            f"{buffer_rows}, {f_counter}."
+        )
+
+
+def read_log(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a log (or a rollback file) into plain Python and numpy objects.
+
+    Returns
+    -------
+    dict
+        ``{"attrs": {...}, "optimizers": {id: {"attrs", "call_id", "x", "fx", "messages"}}}``;
+        the JSON attributes ``metadata`` and ``rollbacks`` are decoded.
+
+    Raises
+    ------
+    LogFileError
+        If the file cannot be read.
+    """
+    try:
+        with h5py.File(path, "r") as f:
+            out: dict[str, Any] = {"attrs": _plain_attrs(f.attrs), "optimizers": {}}
+            for name, group in f.items():
+                if name.startswith(GROUP_PREFIX):
+                    rows, msgs = group["iter_history"][()], group["messages"][()]
+                    out["optimizers"][int(name[len(GROUP_PREFIX) :])] = {
+                        "attrs": _plain_attrs(group.attrs),
+                        "call_id": rows["call_id"],
+                        "x": rows["x"],
+                        "fx": rows["fx"],
+                        "messages": [
+                            (int(c), m.decode() if isinstance(m, bytes) else str(m))
+                            for c, m in msgs
+                        ],
+                    }
+    except OSError as err:
+        raise LogFileError(f"The log {path} cannot be read: {err}") from err
+    return out
+
+
+def _plain_attrs(attrs: h5py.AttributeManager) -> dict[str, Any]:
+    plain = {k: v.item() if isinstance(v, np.generic) else v for k, v in attrs.items()}
+    for name in ("metadata", "rollbacks"):
+        if isinstance(plain.get(name), str):
+            plain[name] = json.loads(plain[name])
+    return plain

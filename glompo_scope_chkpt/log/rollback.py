@@ -1,0 +1,233 @@
+"""Resuming the HDF5 log: check it belongs to the optimization, roll it back to the checkpoint.
+
+The rules are those of :meth:`.OptimizationLog.resume` (see the module docstring of
+:mod:`.log`): a log of another optimization is refused and left untouched; data after the
+checkpoint are first copied atomically to ``<stem>.rollback-<checkpoint>.h5``, then cut from the
+log in place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+
+from .._fileio import atomic_path
+from ..errors import LogFileError, LogKeyMismatchError
+from .format import (
+    GROUP_PREFIX,
+    LIBVER,
+    NOT_ENDED,
+    fsync_file,
+    logger,
+    new_dataset,
+    now_iso,
+    open_for_writing,
+    package_version,
+)
+
+__all__ = ["check_identity", "open_for_resume", "roll_back"]
+
+_COPY_BLOCK = 65_536
+
+
+def open_for_resume(
+    path: Path, key: str, n_params: int, f_counter: int, checkpoint_name: str
+) -> h5py.File:
+    """Check the existing log ``path``, open it for writing and roll it back to ``f_counter``.
+
+    Raises
+    ------
+    LogKeyMismatchError, LogFileError
+        As :func:`check_identity` (the file is then untouched), or if it cannot be opened or
+        rolled back (then it is closed again).
+    """
+    check_identity(path, key, n_params)
+    handle = open_for_writing(path)
+    try:
+        roll_back(handle, f_counter, checkpoint_name, stacklevel=3)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def check_identity(path: Path, key: str, n_params: int) -> None:
+    """Open ``path`` read-only and check that it is the log of this optimization.
+
+    Raises
+    ------
+    LogFileError
+        If the file is not a readable log of this package or has another ``n_params``.
+    LogKeyMismatchError
+        If its key is not ``key``.
+    """
+    try:
+        with h5py.File(path, "r") as f:
+            found, found_n = f.attrs.get("key"), f.attrs.get("n_params")
+    except OSError as err:
+        raise LogFileError(
+            f"The log {path} cannot be opened ({err}): it is damaged, not HDF5, or another "
+            "process is writing it. Stop that process, or move the file away, then resume."
+        ) from err
+    if found is None:
+        raise LogFileError(f"{path} has no 'key' attribute: it is not a log of this package.")
+    if str(found) != key:
+        raise LogKeyMismatchError(
+            f"The log {path} belongs to another optimization: its key is {str(found)!r}, the "
+            f"checkpoint's key is {key!r}. The file was left untouched; move it away (a new log "
+            "is then started) or resume from a checkpoint of that optimization."
+        )
+    if int(found_n) != n_params:
+        raise LogFileError(
+            f"The log {path} has n_params={int(found_n)} but the checkpoint has {n_params}."
+        )
+
+
+def _first_above(ds: h5py.Dataset, bound: int) -> int:
+    """Index of the first row whose ``call_id`` exceeds ``bound`` (rows sorted by call_id)."""
+    lo, hi = 0, ds.shape[0]
+    if hi == 0 or int(ds[hi - 1]["call_id"]) <= bound:
+        return hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if int(ds[mid]["call_id"]) > bound:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """What a rollback does to one optimizer group: move all of it, or rows from an index on."""
+
+    name: str
+    whole: bool
+    rows: int = 0
+    messages: int = 0
+    reopen: bool = False
+
+
+def _plan_rollback(f: h5py.File, bound: int) -> list[_Cut]:
+    cuts = []
+    for name, group in f.items():
+        if not name.startswith(GROUP_PREFIX):
+            continue
+        if int(group.attrs["start_call"]) > bound:
+            cuts.append(_Cut(name, whole=True))
+            continue
+        hist, msgs = group["iter_history"], group["messages"]
+        end_call = int(group.attrs["end_call"])
+        cut = _Cut(
+            name, False, _first_above(hist, bound), _first_above(msgs, bound), end_call > bound
+        )
+        if cut.reopen or cut.rows < hist.shape[0] or cut.messages < msgs.shape[0]:
+            cuts.append(cut)
+    return cuts
+
+
+def _rollback_target(log_path: Path, checkpoint_name: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(checkpoint_name)).name) or "checkpoint"
+    base = f"{log_path.stem}.rollback-{safe}"
+    target, k = log_path.with_name(f"{base}.h5"), 1
+    while target.exists():
+        target, k = log_path.with_name(f"{base}.{k}.h5"), k + 1
+    return target
+
+
+def _copy_tail(src: h5py.Dataset, start: int, group: h5py.Group) -> int:
+    """Copy rows ``start:`` of ``src`` into a new dataset of the same name in ``group``."""
+    size = src.shape[0] - start
+    dst = new_dataset(group, src.name.rsplit("/", 1)[-1], src.dtype, size)
+    for offset in range(0, size, _COPY_BLOCK):
+        stop = min(size, offset + _COPY_BLOCK)
+        dst[offset:stop] = src[start + offset : start + stop]
+    return size
+
+
+def _write_rollback(f: h5py.File, cuts: list[_Cut], target: Path, bound: int, name: str) -> int:
+    """Write the data ``cuts`` remove to ``target`` atomically; return the rows moved."""
+    moved = 0
+    with atomic_path(target) as tmp, h5py.File(tmp, "w", libver=LIBVER) as out:
+        out.attrs.update({k: f.attrs[k] for k in ("format", "key", "n_params")})
+        out.attrs.update(
+            kind="rollback",
+            rolled_back_to=bound,
+            checkpoint=name,
+            source=Path(f.filename).name,
+            source_f_counter=int(f.attrs["f_counter"]),
+            created=now_iso(),
+            package_version=package_version(),
+        )
+        for cut in cuts:
+            src = f[cut.name]
+            if cut.whole:
+                f.copy(src, out, name=cut.name)
+                moved += src["iter_history"].shape[0]
+            else:
+                group = out.create_group(cut.name)
+                group.attrs.update(dict(src.attrs))
+                moved += _copy_tail(src["iter_history"], cut.rows, group)
+                _copy_tail(src["messages"], cut.messages, group)
+            out[cut.name].attrs["whole_optimizer"] = cut.whole
+    return moved
+
+
+def roll_back(f: h5py.File, bound: int, checkpoint_name: str, stacklevel: int = 1) -> None:
+    """Apply the seed's 'log ahead of the checkpoint' rule, preserving what is removed.
+
+    ``f`` is the log open for writing, ``bound`` the checkpoint's ``f_counter``. Warns when data
+    are moved aside; ``stacklevel`` means what it would in the caller's own
+    :func:`warnings.warn`.
+
+    Raises
+    ------
+    LogFileError
+        If the rollback file cannot be written; the log is then unchanged.
+    """
+    path = Path(f.filename)
+    cuts = _plan_rollback(f, bound)
+    if not cuts:
+        found = int(f.attrs["f_counter"])
+        if found != bound:  # behind the checkpoint (or only its counter ahead): append from bound
+            logger.warning("Log %s ends at call %s; the checkpoint is at %s.", path, found, bound)
+            f.attrs["f_counter"] = bound
+            f.flush()
+        return
+    target = _rollback_target(path, checkpoint_name)
+    try:
+        moved = _write_rollback(f, cuts, target, bound, checkpoint_name)
+    except OSError as err:
+        raise LogFileError(
+            f"The log {path} is ahead of checkpoint {checkpoint_name!r} but its later rows could "
+            f"not be saved to {target} ({err}); the log was left unchanged. Free space or fix "
+            "permissions in that folder, then resume again."
+        ) from err
+    for cut in cuts:
+        if cut.whole:
+            del f[cut.name]
+            continue
+        group = f[cut.name]
+        group["iter_history"].resize((cut.rows,))
+        group["messages"].resize((cut.messages,))
+        if cut.reopen:
+            group.attrs.update(end_call=NOT_ENDED, end_reason="")
+    record = {"checkpoint": checkpoint_name, "to_call": bound, "file": target.name, "rows": moved}
+    f.attrs["rollbacks"] = json.dumps([*json.loads(f.attrs.get("rollbacks", "[]")), record])
+    f.attrs["f_counter"] = bound
+    f.flush()
+    fsync_file(f)
+    whole = sum(cut.whole for cut in cuts)
+    reopened = sum(cut.reopen for cut in cuts)
+    warnings.warn(
+        f"The log {path} held evaluations after checkpoint {checkpoint_name!r} (call {bound}). "
+        f"{moved} later rows with their messages, and {whole} optimizers started later, were "
+        f"moved to {target}; {reopened} optimizers that ended later were reopened. Logging "
+        f"resumes from call {bound}.",
+        stacklevel=stacklevel + 1,
+    )

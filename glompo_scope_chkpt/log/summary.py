@@ -1,0 +1,220 @@
+"""Summary files written at the end of an optimization (``summary_files`` levels 1 and 2).
+
+Level 1 is a human-readable YAML file, ``glompo_manager_log.yml``: the manager passes a mapping
+of settings, result, why the run ended, the time and evaluations used across all sessions, the
+checkpoints made and the movie segments. Level 2 adds two plots of every optimizer's trajectory,
+``trajectories.png`` (``fx`` against ``call_id``) and ``trajectories_best.png`` (the running best
+of each optimizer), drawn from the manager's :class:`~glompo_scope_chkpt.core.history.History`.
+
+Both are written atomically (temporary name, fsync, rename). The plots use matplotlib's object
+API on an Agg canvas, never pyplot, so they work in any thread and leave no global figure state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import yaml
+
+from .._fileio import atomic_path, atomic_write_text
+from ..core.history import History, Marker
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "SUMMARY_FILENAME",
+    "TRAJECTORY_FILENAME",
+    "TRAJECTORY_BEST_FILENAME",
+    "to_plain",
+    "write_yaml_summary",
+    "write_trajectory_plots",
+]
+
+SUMMARY_FILENAME = "glompo_manager_log.yml"
+"""Name of the YAML summary in the working directory."""
+TRAJECTORY_FILENAME = "trajectories.png"
+TRAJECTORY_BEST_FILENAME = "trajectories_best.png"
+
+_MARKER_STYLE = {"killed": ("x", "red"), "converged": ("*", "green"), "crashed": ("X", "black")}
+_VLINE_STYLE = {"checkpoint": ("grey", ":"), "resume": ("tab:blue", "--")}
+_MAX_LEGEND = 20
+_log = logging.getLogger(__name__)
+
+
+def to_plain(value: Any) -> Any:
+    """Return ``value`` as plain Python types that ``yaml.safe_dump`` accepts.
+
+    numpy scalars and arrays, paths, tuples, sets, dataclasses, enums and datetimes are
+    converted; mapping keys become strings. Any other object becomes its ``str`` so that a long
+    run is never denied its summary by one exotic setting.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_plain(item) for item in value), key=repr)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return value.name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_plain(dataclasses.asdict(value))
+    _log.debug("Summary value of type %s written as its str()", type(value).__name__)
+    return str(value)
+
+
+def write_yaml_summary(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as YAML to ``path`` (normally ``<working_dir>/glompo_manager_log.yml``).
+
+    Keys keep the order of ``data``. The file is replaced atomically, so an interrupted write
+    leaves the previous summary (or none), never a torn one.
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    data
+        The summary; converted with :func:`to_plain`.
+
+    Raises
+    ------
+    OSError
+        If the folder of ``path`` does not exist or cannot be written.
+    """
+    text = yaml.safe_dump(
+        to_plain(dict(data)), sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+    atomic_write_text(path, text)
+    _log.info("Wrote summary %s", path)
+
+
+def write_trajectory_plots(folder: Path, history: History, log_scale: bool = False) -> list[Path]:
+    """Plot every optimizer's trajectory and running best into ``folder``.
+
+    Parameters
+    ----------
+    folder
+        Existing folder receiving ``trajectories.png`` and ``trajectories_best.png``.
+    history
+        The manager's history: traces per optimizer, and markers (killed, converged, crashed
+        optimizers as points; checkpoints and resumes as vertical lines).
+    log_scale
+        Use a logarithmic ``fx`` axis (symmetric-log if any value is not positive).
+
+    Returns
+    -------
+    list[Path]
+        The two files written.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    OSError
+        If ``folder`` does not exist or cannot be written.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:  # pragma: no cover - matplotlib is a dependency
+        raise ImportError("Trajectory plots need matplotlib: pip install matplotlib") from err
+    written = []
+    for name, best in ((TRAJECTORY_FILENAME, False), (TRAJECTORY_BEST_FILENAME, True)):
+        fig = Figure(figsize=(8, 5), dpi=100, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.add_subplot()
+        _draw(axes, history, best=best, log_scale=log_scale)
+        target = Path(folder) / name
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format="png")
+        written.append(target)
+    _log.info("Wrote trajectory plots in %s", folder)
+    return written
+
+
+def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
+    """Draw one trajectory plot on ``axes``."""
+    traces = {opt_id: t for opt_id, t in sorted(history.traces.items()) if len(t)}
+    labelled = len(traces) <= _MAX_LEGEND
+    lowest = math.inf
+    for opt_id, trace in traces.items():
+        fx = np.minimum.accumulate(trace.fx) if best else trace.fx
+        label = f"optimizer {opt_id}" if labelled else None
+        axes.plot(
+            trace.call_ids, fx, lw=1, drawstyle="steps-post" if best else "default", label=label
+        )
+        lowest = min(lowest, float(np.min(fx)))
+    for kind, markers in _group_markers(history.markers).items():
+        _draw_markers(axes, history, kind, markers, best)
+    axes.set_xlabel("function evaluations (call_id)")
+    axes.set_ylabel("best fx so far" if best else "fx")
+    axes.set_title("Running best of each optimizer" if best else "Trajectories of every optimizer")
+    if not traces:
+        axes.text(0.5, 0.5, "no evaluations", transform=axes.transAxes, ha="center")
+    elif log_scale:
+        axes.set_yscale("log" if lowest > 0 else "symlog")
+    handles, _ = axes.get_legend_handles_labels()
+    if handles:
+        axes.legend(fontsize="small", ncols=2 if len(handles) > 10 else 1)
+
+
+def _group_markers(markers: list[Marker]) -> dict[str, list[Marker]]:
+    grouped: dict[str, list[Marker]] = {}
+    for marker in markers:
+        grouped.setdefault(marker.kind, []).append(marker)
+    return grouped
+
+
+def _draw_markers(
+    axes: Axes, history: History, kind: str, markers: list[Marker], best: bool
+) -> None:
+    """Draw one kind of marker: a point per optimizer event, or a vertical line per run event."""
+    if kind in _VLINE_STYLE:
+        color, style = _VLINE_STYLE[kind]
+        for i, marker in enumerate(markers):
+            axes.axvline(
+                marker.call_id, color=color, ls=style, lw=0.8, label=kind if i == 0 else None
+            )
+        return
+    if kind not in _MARKER_STYLE:
+        return
+    xs, ys = [], []
+    for marker in markers:
+        y = _marker_y(history, marker, best)
+        if y is not None:
+            xs.append(marker.call_id)
+            ys.append(y)
+    if xs:
+        symbol, color = _MARKER_STYLE[kind]
+        axes.scatter(xs, ys, marker=symbol, color=color, s=40, zorder=3, label=kind)
+
+
+def _marker_y(history: History, marker: Marker, best: bool) -> float | None:
+    """Height of an optimizer marker: its own ``fx``, else the trace's value at that call."""
+    trace = history.traces.get(marker.opt_id) if marker.opt_id is not None else None
+    if trace is None or not len(trace):
+        return marker.fx
+    index = max(0, int(np.searchsorted(trace.call_ids, marker.call_id, side="right")) - 1)
+    if best:
+        return float(np.min(trace.fx[: index + 1]))
+    return marker.fx if marker.fx is not None else float(trace.fx[index])

@@ -1,0 +1,291 @@
+"""Movie segments written through an ffmpeg child.
+
+A segment is an MPEG-TS file of H.264 (``yuv420p``, even size) encoded with
+``-preset veryfast -tune zerolatency -flush_packets 1``: every frame leaves ffmpeg as soon as it is
+encoded, so a segment survives its writer being killed. If only the Python side dies, ffmpeg sees
+the end of its input and finishes the file; if ffmpeg is killed too, the file keeps all but about
+the last frame and still decodes cleanly. ffmpeg runs in its own session, so a signal sent to the
+manager's process group does not cut it short.
+
+:class:`SegmentWriter` follows matplotlib's movie writers (``setup`` / ``grab_frame`` /
+``finish`` and a ``saving`` context manager), but is fed pixels that were already rendered, so a
+frame is drawn once, never twice. The process that feeds it lives in
+:mod:`~glompo_scope_chkpt.scope.renderer`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from .._ffmpeg import ffmpeg_process
+from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
+
+__all__ = [
+    "MPEGTS_TIME_BASE",
+    "SEGMENT_SUFFIX",
+    "SegmentStats",
+    "SegmentWriter",
+    "codec_name",
+]
+
+log = logging.getLogger(__name__)
+
+SEGMENT_SUFFIX = ".ts"
+"""File ending of live movie segments (MPEG-TS)."""
+MPEGTS_TIME_BASE = "1/90000"
+"""Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
+
+_LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
+    "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],
+    "libx265": ["-preset", "veryfast", "-tune", "zerolatency"],
+}
+_CODEC_NAMES = dict(libx264="h264", libopenh264="h264", libx265="hevc", libaom_av1="av1")
+
+
+def codec_name(encoder: str) -> str:
+    """Return the codec an encoder writes, as probing names it (``libx264`` -> ``h264``)."""
+    return _CODEC_NAMES.get(encoder.replace("-", "_"), encoder)
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """What a finished segment holds, as needed to list and stitch it."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    fps: float
+    codec: str = "h264"
+    pix_fmt: str = "yuv420p"
+    exact: bool = True
+    """Whether these fields are what ffmpeg wrote: not when ``extra_args`` may have changed the
+    size, rate or frame count, or the encoder's codec is not known here; probe the file then."""
+
+
+class SegmentWriter:
+    """Writes one movie segment from RGBA frames through an ffmpeg child.
+
+    Parameters
+    ----------
+    path
+        The segment to create; it must not exist (a segment never overwrites a file).
+    width, height
+        Frame size in pixels; both must be even.
+    fps
+        Frames per second of the movie.
+    codec
+        ffmpeg video encoder, ``libx264`` by default.
+    bitrate
+        Target bitrate in kbit/s, or ``None`` for the encoder's default quality.
+    extra_args
+        Further ffmpeg output arguments, placed before the output file.
+
+    Raises
+    ------
+    InvalidSettingError
+        If the size is odd or not positive, or ``fps`` is not positive.
+
+    Examples
+    --------
+    >>> with SegmentWriter(path, 640, 480, fps=10).saving() as writer:  # doctest: +SKIP
+    ...     writer.grab_frame(canvas.buffer_rgba())
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        width: int,
+        height: int,
+        fps: float = 10,
+        codec: str = "libx264",
+        bitrate: float | None = None,
+        extra_args: Sequence[str] | None = None,
+    ) -> None:
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise InvalidSettingError(
+                f"Movie frames must have an even, positive size, not {width}x{height}: "
+                "H.264 in yuv420p needs even sides. Choose another figsize or dpi."
+            )
+        if not (math.isfinite(fps) and fps > 0):
+            raise InvalidSettingError(f"Movie fps must be > 0, not {fps!r}.")
+        self.path, self.width, self.height = Path(path), int(width), int(height)
+        self.fps, self.codec, self.bitrate = float(fps), codec, bitrate
+        self.extra_args = list(extra_args or [])
+        self.frames = 0
+        self._frame_bytes = self.width * self.height * 4
+        self._stack: contextlib.ExitStack | None = None
+        self._proc: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        """Return the ffmpeg arguments (without the binary) this writer runs."""
+        args = [
+            "-n",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+            "-s",
+            f"{self.width}x{self.height}",
+            "-framerate",
+            f"{self.fps:g}",
+            "-i",
+            "pipe:0",
+            "-an",
+            "-c:v",
+            self.codec,
+            *_LOW_LATENCY.get(self.codec, []),
+        ]
+        if self.bitrate is not None:
+            args += ["-b:v", f"{self.bitrate:g}k"]
+        args += ["-pix_fmt", "yuv420p", "-flush_packets", "1", *self.extra_args]
+        return [*args, "-f", "mpegts", str(self.path)]
+
+    @property
+    def stats(self) -> SegmentStats:
+        """The segment's description (frames so far)."""
+        known = self.codec.replace("-", "_") in _CODEC_NAMES
+        return SegmentStats(
+            self.path,
+            self.frames,
+            self.width,
+            self.height,
+            self.fps,
+            codec_name(self.codec),
+            exact=known and not self.extra_args,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Whether ffmpeg is running and accepts frames."""
+        return self._stack is not None
+
+    def setup(self) -> SegmentWriter:
+        """Start ffmpeg; return ``self``.
+
+        Raises
+        ------
+        SegmentExistsError
+            If the segment's path exists already; the file is left untouched.
+        FFmpegNotFoundError
+            If no ffmpeg binary is available.
+        """
+        if self._stack is not None:
+            return self
+        if os.path.lexists(self.path):
+            raise SegmentExistsError(
+                f"Movie segment '{self.path}' exists already; segments never overwrite a file. "
+                "Move it away or record into another file name."
+            )
+        stack = contextlib.ExitStack()
+        proc = stack.enter_context(
+            ffmpeg_process(self.command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        )
+        self._stack, self._proc = stack, proc
+        _widen_pipe(proc.stdin.fileno(), self._frame_bytes)
+        log.info(
+            "Recording movie segment %s (%dx%d, %g fps).",
+            self.path,
+            self.width,
+            self.height,
+            self.fps,
+        )
+        return self
+
+    def write(self, rgba: bytes | bytearray | memoryview) -> None:
+        """Append one frame of ``width * height * 4`` RGBA bytes.
+
+        Raises
+        ------
+        InvalidSettingError
+            If the frame has the wrong number of bytes.
+        FFmpegError
+            If the writer is not set up, or ffmpeg stopped (the message holds its stderr tail).
+        """
+        if self._stack is None:
+            raise FFmpegError(f"Movie segment '{self.path}' is not open; call setup() first.")
+        size = memoryview(rgba).nbytes
+        if size != self._frame_bytes:
+            raise InvalidSettingError(
+                f"A frame of {size} bytes does not fit a {self.width}x{self.height} RGBA movie "
+                f"({self._frame_bytes} bytes); the figure changed size while recording."
+            )
+        try:
+            self._proc.stdin.write(rgba)
+        except (BrokenPipeError, ValueError, OSError) as exc:
+            self._fail(exc)
+        self.frames += 1
+
+    grab_frame = write
+
+    def _fail(self, exc: BaseException) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()  # reaps ffmpeg; raises FFmpegError with its stderr if it failed
+        raise FFmpegError(f"ffmpeg stopped taking frames for '{self.path}': {exc}") from exc
+
+    def close(self) -> int:
+        """End the input, wait for ffmpeg to finish the file and return the number of frames.
+
+        Raises
+        ------
+        FFmpegError
+            If ffmpeg exits with an error.
+        """
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+            log.info("Closed movie segment %s: %d frames.", self.path, self.frames)
+        return self.frames
+
+    finish = close
+
+    def abort(self) -> None:
+        """Stop ffmpeg at once (after an error); what was written so far stays playable."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            with contextlib.suppress(_Abort, FFmpegError):
+                stack.__exit__(_Abort, _Abort(), None)
+
+    @contextlib.contextmanager
+    def saving(self) -> Iterator[SegmentWriter]:
+        """Context manager: set up, yield the writer, finish (or abort on an error)."""
+        with self:
+            yield self
+
+    def __enter__(self) -> SegmentWriter:
+        return self.setup()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _widen_pipe(fd: int, frame_bytes: int) -> None:
+    """Let the pipe to ffmpeg hold (up to) a frame: fewer wake-ups of the two processes."""
+    try:
+        import fcntl
+
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(frame_bytes, limit))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
+
+
+class _Abort(Exception):
+    """Thrown into the ffmpeg context to make it stop the child at once."""

@@ -1,0 +1,231 @@
+"""The movie of one run as a timeline of segments that follows the checkpoints.
+
+Each checkpoint closes the segment being recorded, renames it after the checkpoint, marks it
+``complete`` in the manifest, and starts the next one. Resuming from a checkpoint marks every
+segment recorded after it ``superseded``: kept on disk, never stitched. When the run ends the
+timeline is stitched into the configured movie in the working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .._fileio import fsync_dir
+from ..core.history import Marker
+from ..core.state import RunState
+from ..errors import StitchError
+from ..scope.live import LiveScope
+from .manifest import Manifest
+from .probe import VideoInfo, probe
+from .segment_record import SegmentRecord, fill_media_fields
+from .segment_writer import MPEGTS_TIME_BASE, SegmentStats
+from .stitch import stitch
+
+__all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
+
+logger = logging.getLogger(__name__)
+
+SEGMENT_FOLDER = "segments"
+"""Folder of the movie segments, inside the checkpointing dir beside the manifest."""
+
+
+class MovieTimeline:
+    """The live scope of one session and, when recording, its movie segments.
+
+    Parameters
+    ----------
+    args
+        Validated ``visualisation_args``.
+    state
+        The run's state: its history is drawn, its ``movie_segments`` is the timeline as of the
+        checkpoint this session resumed from.
+    checkpointing_dir
+        Where the manifest and the ``segments`` folder live.
+    working_dir
+        Where the stitched movie is written.
+    session
+        Number of this session.
+    resumed_from
+        Name of the checkpoint this session resumed from, or ``None`` for a new run.
+    """
+
+    def __init__(
+        self,
+        args: dict[str, Any],
+        state: RunState,
+        checkpointing_dir: Path,
+        working_dir: Path,
+        session: int,
+        resumed_from: str | None,
+    ) -> None:
+        self.state, self.session = state, session
+        self.recording = bool(args["record_movie"])
+        outfile = args["movie_kwargs"]["outfile"]
+        self.outfile = working_dir / outfile
+        self.still = working_dir / f"{Path(outfile).stem}_final.png"
+        self.stem = Path(outfile).stem
+        self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
+        self.manifest: Manifest | None = None
+        self.current: SegmentRecord | None = None
+        if self.recording:
+            self.segment_dir.mkdir(parents=True, exist_ok=True)
+            self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
+            self.manifest.working_dir = Path(
+                os.path.relpath(working_dir, checkpointing_dir)
+            ).as_posix()
+            self._supersede(state.movie_segments if resumed_from is not None else [])
+        self.scope = LiveScope(args, state.history)
+        if self.recording:
+            self._start_segment()
+
+    def _supersede(self, keep: list[int]) -> None:
+        for record in self.manifest.supersede_except(keep):
+            if not self._locate(record):
+                continue
+            if record.frames is None:
+                try:
+                    fill_media_fields(record, probe(self.manifest.absolute(record)))
+                except StitchError as exc:
+                    logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
+            logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
+
+    def _locate(self, record: SegmentRecord) -> bool:
+        """Make ``record`` point at its file after a kill; drop it if no file was ever made.
+
+        A kill between renaming a closed segment and saving the manifest leaves the file under
+        its new name; a kill before ffmpeg created a new segment leaves no file at all.
+        """
+        if self.manifest.absolute(record).exists():
+            return True
+        found = sorted(self.segment_dir.glob(f"{self.stem}.{record.index:04d}.*.ts"))
+        if len(found) == 1:
+            record.path = self.manifest.relative(found[0])
+            return True
+        self.manifest.segments.remove(record)
+        logger.info("Segment %s was never written; dropped from the manifest", record.path)
+        return False
+
+    # -------------------------------------------------------------------------- hot path
+    def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
+        """An evaluation was added to the history."""
+        self.scope.notify_point(opt_id, call_id, fx)
+
+    def notify_marker(self, marker: Marker) -> None:
+        """A marker was added to the history."""
+        self.scope.notify_marker(marker)
+
+    # -------------------------------------------------------------------------- segments
+    def _start_segment(self) -> None:
+        """List the next segment as ``recording``, save the manifest, then let ffmpeg create it.
+
+        In this order a kill leaves at worst a listed segment without a file, which
+        :meth:`_locate` drops on the next start, never a file the manifest does not know.
+        """
+        index = self.manifest.next_index()
+        path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
+        self.current = SegmentRecord(
+            index=index,
+            path=path.relative_to(self.manifest.folder).as_posix(),
+            status="recording",
+            f_counter_start=self.state.f_counter,
+            session=self.session,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        )
+        self.manifest.add(self.current)
+        self.manifest.save()
+        self.scope.start_segment(path)
+
+    def _close_segment(self, label: str, checkpoint: str | None) -> None:
+        """Finish the current segment, rename it after ``label`` and complete its record.
+
+        The record is filled from what the renderer wrote, or from a probe of the file when
+        ``extra_args`` or an unknown encoder may have changed it; the caller saves the manifest.
+        """
+        record, self.current = self.current, None
+        stats = self.scope.close_segment()
+        source = self.manifest.absolute(record)
+        target = self.segment_dir / f"{self.stem}.{record.index:04d}.{label}.ts"
+        if target.exists():
+            raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
+        os.replace(source, target)
+        fsync_dir(self.segment_dir)
+        record.path = target.relative_to(self.manifest.folder).as_posix()
+        fill_media_fields(record, _written(stats, target) if stats.exact else probe(target))
+        record.status, record.checkpoint = "complete", checkpoint
+        record.f_counter_end = self.state.f_counter
+
+    def on_checkpoint(self, name: str, f_counter: int, start_next: bool = True) -> list[int]:
+        """Close the current segment under the checkpoint's name; return the timeline's indices.
+
+        The manifest is saved once, with the closed segment complete and the next one listed.
+
+        Parameters
+        ----------
+        name
+            The checkpoint's name.
+        f_counter
+            Evaluations at the checkpoint.
+        start_next
+            Start recording the next segment (``False`` when the session ends here).
+        """
+        if not self.recording:
+            return []
+        if self.current is not None:
+            self._close_segment(f"chk_{name}", name)
+        timeline = [record.index for record in self.manifest.timeline()]
+        if start_next:
+            self._start_segment()
+        else:
+            self.manifest.save()
+        return timeline
+
+    def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
+        """Close the last segment and, if asked, stitch the timeline into the movie.
+
+        When the run ended (``stitch_movie``), the final picture is also saved as
+        ``<outfile stem>_final.png`` beside the movie.
+
+        Returns
+        -------
+        Path or None
+            The stitched movie, if one was made.
+        """
+        try:
+            if self.recording and self.current is not None:
+                self._close_segment("final", None)
+                self.manifest.save()
+            if stitch_movie:
+                self.scope.save_still(self.still)
+        finally:
+            self.scope.close()
+        if not (self.recording and stitch_movie):
+            return None
+        segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
+        report = stitch(segments, self.outfile, mode="auto", force=True)
+        logger.info(
+            "Movie %s: %d frames from %d segments (%s)",
+            self.outfile,
+            report.frames,
+            len(segments),
+            report.mode_used,
+        )
+        return self.outfile
+
+
+def _written(stats: SegmentStats, path: Path) -> VideoInfo:
+    """Describe a segment the renderer closed from what it wrote: MPEG-TS, constant frame rate."""
+    return VideoInfo(
+        path=path,
+        codec=stats.codec,
+        width=stats.width,
+        height=stats.height,
+        pix_fmt=stats.pix_fmt,
+        fps=stats.fps,
+        time_base=MPEGTS_TIME_BASE,
+        frames=stats.frames,
+        duration=stats.frames / stats.fps,
+    )
