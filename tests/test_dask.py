@@ -149,11 +149,11 @@ def test_older_checkpoint_resumes_on_a_cluster_with_the_log_rolled_back(make_man
     manager.start_manager()
     folder = manager.settings.checkpoint_control.checkpointing_dir
     with local_cluster() as (client, workers):
+        resumed = GloMPOManager.load_manager(
+            folder / "chk_000.tar.gz", executor=client.get_executor()
+        )
         with pytest.warns(UserWarning, match="moved to"):
-            resumed = GloMPOManager.load_manager(
-                folder / "chk_000.tar.gz", executor=client.get_executor()
-            )
-        assert resumed.start_manager().stats["f_counter"] == BUDGET
+            assert resumed.start_manager().stats["f_counter"] == BUDGET
     _assert_gone(workers)
     log_path = manager.settings.working_dir / "glompo_log.h5"
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, BUDGET + 1))

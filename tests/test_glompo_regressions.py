@@ -57,12 +57,12 @@ def test_4_log_counter_agrees_with_the_manager_after_resume(make_manager):
         executor="threads", summary_files=3, control={"checkpoint_iter_frequency": 250}
     )
     manager.start_manager()
+    resumed = GloMPOManager.load_manager(
+        manager.settings.checkpoint_control.checkpointing_dir,
+        convergence_checker=MaxFuncCalls(900),
+    )
     with pytest.warns(UserWarning, match="held evaluations after checkpoint"):
-        resumed = GloMPOManager.load_manager(
-            manager.settings.checkpoint_control.checkpointing_dir,
-            convergence_checker=MaxFuncCalls(900),
-        )
-    resumed.start_manager()
+        resumed.start_manager()
     log = read_log(manager.settings.working_dir / "glompo_log.h5")
     ids = np.concatenate([o["call_id"] for o in log["optimizers"].values()])
     assert len(ids) == len(set(ids.tolist())) == 900

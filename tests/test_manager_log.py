@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,11 @@ def test_log_holds_every_call_once_after_resuming_an_older_checkpoint(make_manag
     log_path = manager.settings.working_dir / "glompo_log.h5"
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 601))
     folder = manager.settings.checkpoint_control.checkpointing_dir
+    resumed = GloMPOManager.load_manager(
+        folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(700)
+    )
     with pytest.warns(UserWarning, match="moved to"):
-        resumed = GloMPOManager.load_manager(
-            folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(700)
-        )
-    resumed.start_manager()
+        resumed.start_manager()
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 701))
     rollback = list(log_path.parent.glob("glompo_log.rollback-chk_000*.h5"))
     assert len(rollback) == 1
@@ -51,11 +52,11 @@ def test_missing_log_on_resume_warns_and_starts_a_new_one(make_manager):
     log_path = manager.settings.working_dir / "glompo_log.h5"
     first = read_log(log_path)["optimizers"]
     log_path.unlink()
+    resumed = GloMPOManager.load_manager(
+        manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
+    )
     with pytest.warns(UserWarning, match="glompo_log.h5"):
-        resumed = GloMPOManager.load_manager(
-            manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
-        )
-    resumed.start_manager()
+        resumed.start_manager()
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(301, 601))
     for opt_id, group in read_log(log_path)["optimizers"].items():
         assert group["attrs"]["type"] == first[opt_id]["attrs"]["type"]
@@ -80,27 +81,46 @@ def _open_handles(path) -> list[str]:
     return [fd.name for fd in fds.iterdir() if os.path.realpath(fd) == os.path.realpath(path)]
 
 
-def test_loading_rolls_the_log_back_at_once_and_keeps_no_handle_until_started(make_manager):
+def test_loading_changes_no_file_and_keeps_no_handle_the_start_rolls_back(make_manager):
     manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 200})
     manager.start_manager()
-    log_path = manager.settings.working_dir / "glompo_log.h5"
+    work = manager.settings.working_dir
+    log_path = work / "glompo_log.h5"
     folder = manager.settings.checkpoint_control.checkpointing_dir
-    with pytest.warns(UserWarning, match="moved to"):
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in work.rglob("*") if p.is_file()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         resumed = GloMPOManager.load_manager(folder / "chk_000.tar.gz")
-    np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 201))
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in work.rglob("*") if p.is_file()}
+    assert after == before
     assert _open_handles(log_path) == []
-    resumed.start_manager()
+    with pytest.warns(UserWarning, match="moved to"):
+        resumed.start_manager()
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 601))
     assert _open_handles(log_path) == []
+
+
+def test_a_foreign_log_is_refused_at_load_before_anything_changes(make_manager, tmp_path):
+    manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 300})
+    manager.start_manager()
+    other = make_manager(summary_files=3, working_dir=tmp_path / "other", control=None)
+    other.start_manager()
+    log_path = manager.settings.working_dir / "glompo_log.h5"
+    shutil.copyfile(tmp_path / "other" / "glompo_log.h5", log_path)
+    before = log_path.read_bytes()
+    with pytest.raises(LogKeyMismatchError, match=r"glompo_log\.h5"):
+        GloMPOManager.load_manager(
+            manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
+        )
+    assert log_path.read_bytes() == before
 
 
 def test_a_foreign_log_at_start_is_an_error_that_runs_and_changes_nothing(make_manager, tmp_path):
     manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 300})
     manager.start_manager()
-    with pytest.warns(UserWarning, match="moved to"):
-        resumed = GloMPOManager.load_manager(
-            manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
-        )
+    resumed = GloMPOManager.load_manager(
+        manager.settings.checkpoint_control.checkpointing_dir / "chk_000.tar.gz"
+    )
     other = make_manager(summary_files=3, working_dir=tmp_path / "other", control=None)
     other.start_manager()
     log_path = manager.settings.working_dir / "glompo_log.h5"
@@ -117,8 +137,11 @@ def test_overwrite_existing_also_removes_the_earlier_runs_rollback_files(make_ma
     manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 200})
     manager.start_manager()
     folder = manager.settings.checkpoint_control.checkpointing_dir
+    resumed = GloMPOManager.load_manager(
+        folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(200)
+    )
     with pytest.warns(UserWarning, match="moved to"):
-        GloMPOManager.load_manager(folder / "chk_000.tar.gz")
+        resumed.start_manager()
     work = manager.settings.working_dir
     (rollback,) = work.glob("glompo_log.rollback-*.h5")
     with pytest.raises(InvalidSettingError, match=re.escape(rollback.name)):
@@ -139,10 +162,10 @@ def test_process_workers_still_evaluating_do_not_lock_the_log_against_a_resume(m
     )
     manager.start_manager()  # ends while the workers still evaluate the next points
     folder = manager.settings.checkpoint_control.checkpointing_dir
+    resumed = GloMPOManager.load_manager(
+        folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(14)
+    )
     with pytest.warns(UserWarning, match="moved to"):
-        resumed = GloMPOManager.load_manager(
-            folder / "chk_000.tar.gz", convergence_checker=MaxFuncCalls(14)
-        )
-    assert resumed.start_manager().stats["f_counter"] == 14
+        assert resumed.start_manager().stats["f_counter"] == 14
     log_path = manager.settings.working_dir / "glompo_log.h5"
     np.testing.assert_array_equal(_call_ids(log_path), np.arange(1, 15))

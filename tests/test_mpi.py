@@ -39,11 +39,11 @@ def test_mpi_workers_evaluate_checkpoint_and_the_run_resumes_on_threads(make_man
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
 
     folder = manager.settings.checkpoint_control.checkpointing_dir
-    with pytest.warns(UserWarning, match="moved to"):  # the log is opened again at once
-        resumed = GloMPOManager.load_manager(
-            folder / "chk_000.tar.gz", executor="threads", convergence_checker=MaxFuncCalls(300)
-        )
-    assert resumed.start_manager().stats["f_counter"] == 300
+    resumed = GloMPOManager.load_manager(
+        folder / "chk_000.tar.gz", executor="threads", convergence_checker=MaxFuncCalls(300)
+    )
+    with pytest.warns(UserWarning, match="moved to"):  # the log is opened again at start
+        assert resumed.start_manager().stats["f_counter"] == 300
     rows = read_log(manager.settings.working_dir / "glompo_log.h5")["optimizers"].values()
     call_ids = np.sort(np.concatenate([opt["call_id"] for opt in rows]))
     np.testing.assert_array_equal(call_ids, np.arange(1, 301))

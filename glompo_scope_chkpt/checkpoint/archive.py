@@ -183,6 +183,13 @@ def _read_members(archive: Path) -> dict[str, bytes]:
     return members
 
 
+def _is_glompo_checkpoint(members: Mapping[str, bytes]) -> bool:
+    """Whether an archive has GloMPO's layout: a pickled ``manager`` file beside its task."""
+    names = {PurePosixPath(name).parts[-1] for name in members}
+    folders = {part for name in members for part in PurePosixPath(name).parts[:-1]}
+    return "manager" in names and ("task" in names or "optimizers" in folders)
+
+
 def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
     """Read and verify a checkpoint archive; extract the task folder, if any, into ``extract_dir``.
 
@@ -197,6 +204,13 @@ def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
     try:
         meta = json.loads(members.pop(_META))
     except KeyError as exc:
+        if _is_glompo_checkpoint(members):
+            raise CheckpointLoadError(
+                f"{archive} is a checkpoint of GloMPO, not of glompo_scope_chkpt. The two store "
+                "different things (GloMPO pickles its threaded optimizers; this package saves "
+                "ask/tell state), so it cannot be loaded here: finish that run with GloMPO, or "
+                "start it anew with glompo_scope_chkpt."
+            ) from exc
         raise _corrupt(archive, "no meta.json") from exc
     except ValueError as exc:
         raise _corrupt(archive, f"unreadable meta.json: {exc}") from exc

@@ -7,50 +7,23 @@ manifest → write the archive (holding the segment list and ``f_counter``) atom
 
 from __future__ import annotations
 
-import io
 import logging
-import pickle
 import time
-import types
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import dill
-
 from .. import __version__
 from ..core.checkpointing import ARCHIVE_SUFFIX, CheckpointingControl
 from ..core.settings import ManagerSettings
-from ..core.state import CheckpointRecord, PendingEvaluation, RunState
+from ..core.state import STATE_VERSION, CheckpointRecord, PendingEvaluation, RunState
 from ..errors import CheckpointError
 from .archive import write_checkpoint
+from .payload import dumps_state
 
 __all__ = ["take_checkpoint", "apply_keep_past"]
 
 logger = logging.getLogger(__name__)
-
-
-class _ImportablePickler(pickle.Pickler):
-    """The standard pickler, refusing what only dill can restore in another process."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, (type, types.FunctionType)) and obj.__module__ == "__main__":
-            raise pickle.PicklingError(f"{obj!r} lives in __main__")
-        return NotImplemented
-
-
-def dumps_state(obj: Any) -> bytes:
-    """Pickle ``obj`` with the fast standard pickler, or with dill when that is needed.
-
-    The standard pickler is ~10x faster on optimizer state; dill handles lambdas, closures and
-    classes defined in ``__main__`` by value. ``dill.loads`` reads either.
-    """
-    buffer = io.BytesIO()
-    try:
-        _ImportablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    except Exception:
-        return dill.dumps(obj)
-    return buffer.getvalue()
 
 
 def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:
@@ -131,6 +104,7 @@ def take_checkpoint(
             "f_counter": state.f_counter,
             "created": time.time(),
             "package_version": __version__,
+            "state_version": STATE_VERSION,
             "movie_segments": state.movie_segments,
         }
         write_checkpoint(path, payload, meta, task, control.force_task_save)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import logging
 import tempfile
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,18 @@ import numpy as np
 from ..checkpoint.archive import read_checkpoint
 from ..checkpoint.locate import checkpoint_candidates
 from ..checkpoint.writer import take_checkpoint
+from ..convergence import BaseChecker
 from ..errors import (
     CheckpointLoadError,
     InvalidSettingError,
     TaskNotAvailableError,
     UnsafeArchiveError,
 )
+from ..generators import BaseGenerator
+from ..hunters import BaseHunter
+from ..opt_selectors import BaseSelector
 from ..result import Result
+from .checkpointing import CheckpointingControl
 from .executors import make_executor, start_workers
 from .settings import ManagerSettings
 from .state import RunState
@@ -38,7 +44,7 @@ OUTPUT_FILES = (
     "trajectories_best.png",
 )
 ROLLBACK_GLOB = "glompo_log.rollback-*.h5"
-"""Rows a resume rolled back out of the log (see ``log_rollback``); part of a run's output."""
+"""Rows a resume rolled back out of the log (see ``log.rollback``); part of a run's output."""
 
 
 class GloMPOManager:
@@ -50,11 +56,47 @@ class GloMPOManager:
     """
 
     def __init__(self) -> None:
-        self.settings: ManagerSettings | None = None
-        self.state: RunState | None = None
+        self._settings: ManagerSettings | None = None
+        self._state: RunState | None = None
         self.task: Callable[[np.ndarray], float] | None = None
         self._resumed_from: str | None = None
-        self._elapsed_at_load = 0.0
+
+    @property
+    def is_initialised(self) -> bool:
+        """Whether the manager is set up or loaded, ready for :meth:`start_manager`."""
+        return self._settings is not None and self._state is not None
+
+    @property
+    def settings(self) -> ManagerSettings:
+        """What the run was asked to do (validated, with any overrides applied on load).
+
+        Raises
+        ------
+        InvalidSettingError
+            If the manager is neither set up nor loaded.
+        """
+        if self._settings is None:
+            raise self._not_ready()
+        return self._settings
+
+    @property
+    def state(self) -> RunState:
+        """The state of the run: counters, optimizers, history, checkpoints.
+
+        Raises
+        ------
+        InvalidSettingError
+            If the manager is neither set up nor loaded.
+        """
+        if self._state is None:
+            raise self._not_ready()
+        return self._state
+
+    @staticmethod
+    def _not_ready() -> InvalidSettingError:
+        return InvalidSettingError(
+            "The manager is not set up: call setup(...)/new_manager(...) or load_manager(...)."
+        )
 
     # ------------------------------------------------------------------------------ creation
     @classmethod
@@ -62,7 +104,7 @@ class GloMPOManager:
         cls,
         task: Callable[[np.ndarray], float],
         bounds: Sequence[tuple[float, float]],
-        opt_selector: Any,
+        opt_selector: BaseSelector,
         **kwargs: Any,
     ) -> GloMPOManager:
         """Create a manager for a new optimization; see :meth:`setup` for the arguments."""
@@ -72,20 +114,20 @@ class GloMPOManager:
         self,
         task: Callable[[np.ndarray], float],
         bounds: Sequence[tuple[float, float]],
-        opt_selector: Any,
+        opt_selector: BaseSelector,
         working_dir: str | Path = ".",
         max_jobs: int | None = None,
-        executor: Any = "threads",
+        executor: str | cf.Executor = "threads",
         seed: int | None = None,
-        convergence_checker: Any = None,
-        checkpoint_control: Any = None,
+        convergence_checker: BaseChecker | None = None,
+        checkpoint_control: CheckpointingControl | None = None,
         summary_files: int = 0,
         visualisation: bool = False,
-        visualisation_args: dict[str, Any] | None = None,
+        visualisation_args: Mapping[str, Any] | None = None,
         overwrite_existing: bool = False,
         max_optimizers: int | None = None,
-        hunter: Any = None,
-        generator: Any = None,
+        hunter: BaseHunter | None = None,
+        generator: BaseGenerator | None = None,
     ) -> GloMPOManager:
         """Configure a new optimization.
 
@@ -154,8 +196,9 @@ class GloMPOManager:
             generator=generator,
         )
         self._clear_outputs(settings)
-        self.settings, self.task = settings, task
-        self.state = RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
+        self._settings, self.task = settings, task
+        self._state = RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
+        self._resumed_from = None
         return self
 
     @staticmethod
@@ -228,24 +271,21 @@ class GloMPOManager:
         LogFileError
             If that log is damaged, not a log, or locked by another program.
         """
+        from ..checkpoint.payload import loads_run
+        from ..log.format import LOG_FILENAME
+        from ..log.opener import check_log
+
         with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:
             archive, contents = self._read_newest_good(Path(path), Path(tmp))
-            try:
-                saved = dill.loads(contents.payload)
-                settings: ManagerSettings = saved["settings"]
-                state: RunState = saved["state"]
-            except Exception as exc:
-                raise CheckpointLoadError(
-                    f"Checkpoint {archive} could not be unpickled ({exc!r}); the classes it "
-                    "refers to (optimizers, task, checkers) must be importable."
-                ) from exc
+            saved = loads_run(archive, contents)
             task = self._resolve_task(archive, contents, task, task_loader)
-        settings = settings.with_overrides(overrides)
-        state.elapsed_before = float(saved["elapsed"])
-        self.settings, self.state, self.task = settings, state, task
-        self._resumed_from = contents.meta["name"]
+        settings = saved.settings.with_overrides(overrides)
+        state = saved.state
+        state.elapsed_before = saved.elapsed
         if settings.summary_files >= 3:
-            self._open_log_for_resume().close()  # checks it and rolls it back now, per the seed
+            check_log(settings.working_dir / LOG_FILENAME, state.key, len(settings.bounds))
+        self._settings, self._state, self.task = settings, state, task
+        self._resumed_from = contents.meta["name"]
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
         return self
 
@@ -290,17 +330,6 @@ class GloMPOManager:
         )
         raise TaskNotAvailableError(f"Checkpoint {archive} holds no usable task; {how}.")
 
-    def _open_log_for_resume(self) -> Any:
-        from ..log.writer import LOG_FILENAME, OptimizationLog
-
-        return OptimizationLog.resume(
-            self.settings.working_dir / LOG_FILENAME,
-            self.state.key,
-            len(self.settings.bounds),
-            self.state.f_counter,
-            self._resumed_from,
-        )
-
     # ------------------------------------------------------------------------------- running
     def checkpoint(self) -> Path:
         """Write a checkpoint of the optimization as it stands and return its path.
@@ -310,7 +339,6 @@ class GloMPOManager:
         CheckpointError
             If it cannot be written.
         """
-        self._require_ready()
         return take_checkpoint(
             self.settings,
             self.state,
@@ -319,12 +347,6 @@ class GloMPOManager:
             session=len(self.state.sessions),
             pending=[],
         )
-
-    def _require_ready(self) -> None:
-        if self.settings is None or self.state is None:
-            raise InvalidSettingError(
-                "The manager is not set up: call setup(...)/new_manager(...) or load_manager(...)."
-            )
 
     def start_manager(self) -> Result:
         """Run the optimization until it converges or a checkpoint signal stops it.
@@ -337,13 +359,19 @@ class GloMPOManager:
         """
         from .session import run_session
 
-        self._require_ready()
+        settings, state = self.settings, self.state
+        if self.task is None:
+            raise TaskNotAvailableError(
+                "The manager has no task: pass task=... to setup/new_manager or load_manager."
+            )
         executor, owned = make_executor(
-            self.settings.executor_instance or self.settings.executor, self.settings.max_jobs
+            settings.executor_instance or settings.executor, settings.max_jobs
         )
         try:
             start_workers(executor)
-            return run_session(self, executor)
+            result = run_session(settings, state, self.task, executor, self._resumed_from)
         finally:
+            self._resumed_from = None
             if owned:
                 executor.shutdown(wait=False, cancel_futures=True)
+        return result

@@ -5,95 +5,117 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
+
+from ..log.format import LOG_FILENAME
 from ..result import Result
 from .loop import Session
-from .state import SessionRecord
-
-if TYPE_CHECKING:
-    from .manager import GloMPOManager
+from .outputs import RunLog, RunMovie
+from .settings import ManagerSettings
+from .state import RunState, SessionRecord
 
 __all__ = ["run_session"]
 
 logger = logging.getLogger(__name__)
 
 
-def _open_log(manager: GloMPOManager) -> Any:
-    settings, state = manager.settings, manager.state
+def _open_log(
+    settings: ManagerSettings, state: RunState, resumed_from: str | None
+) -> RunLog | None:
     if settings.summary_files < 3:
         return None
-    from ..log.writer import LOG_FILENAME, OptimizationLog
+    from ..log.opener import open_run_log
 
-    path = settings.working_dir / LOG_FILENAME
-    if state.f_counter > 0 or path.exists():
-        origin = manager._resumed_from or (
-            state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}"
-        )
-        return OptimizationLog.resume(
-            path, state.key, len(settings.bounds), state.f_counter, origin
-        )
+    origin = resumed_from or (
+        state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}"
+    )
     metadata = {
         "optimizers": repr(settings.opt_selector),
         "convergence_checker": repr(settings.convergence_checker),
         "seed": -1 if settings.seed is None else settings.seed,
     }
-    return OptimizationLog.create(path, state.key, len(settings.bounds), metadata)
+    log = open_run_log(
+        settings.working_dir / LOG_FILENAME,
+        state.key,
+        len(settings.bounds),
+        state.f_counter,
+        origin,
+        metadata,
+    )
+    _register_optimizers(log, state)
+    return log
 
 
-def _register_optimizers(log: Any, state: Any) -> None:
+def _register_optimizers(log: RunLog, state: RunState) -> None:
     """Make a log that lacks the run's optimizers (a new file on resume) know them."""
     for record in state.optimizers.values():
         if not log.has_optimizer(record.opt_id):
-            options = getattr(record, "options", {})  # absent in checkpoints before 0.1.0's end
-            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, options)
+            log.add_optimizer(record.opt_id, record.opt_type, record.start_call, record.options)
             if not record.running:
                 log.end_optimizer(
                     record.opt_id, f"{record.status}: {record.end_reason}", record.end_call
                 )
 
 
-def _open_movie(manager: GloMPOManager, number: int) -> Any:
-    settings = manager.settings
+def _open_movie(
+    settings: ManagerSettings, state: RunState, number: int, resumed_from: str | None
+) -> RunMovie | None:
     if not settings.visualisation:
         return None
     from ..movie.timeline import MovieTimeline
 
     return MovieTimeline(
         settings.visualisation_args,
-        manager.state,
+        state,
         checkpointing_dir=settings.checkpoint_control.checkpointing_dir,
         working_dir=settings.working_dir,
         session=number,
-        resumed_from=manager._resumed_from,
+        resumed_from=resumed_from,
     )
 
 
-def run_session(manager: GloMPOManager, executor: cf.Executor) -> Result:
-    """Run one session of ``manager``'s optimization and return the result.
+def run_session(
+    settings: ManagerSettings,
+    state: RunState,
+    task: Callable[[np.ndarray], float],
+    executor: cf.Executor,
+    resumed_from: str | None,
+) -> Result:
+    """Run one session of an optimization and return the result.
 
-    The log is flushed and closed, the movie's last segment closed (and the timeline stitched
-    when the run ended), and the summary files written, whatever way the session ends.
+    The log is settled (rolled back to the checkpoint when resuming) and opened first; then the
+    loop runs. Whatever way the session ends, the log is flushed and closed, the movie's last
+    segment closed (and the timeline stitched when the run ended), and the summary files written.
+
+    Parameters
+    ----------
+    settings, state, task
+        The run's, as the manager holds them; ``state`` is updated in place.
+    executor
+        Where evaluations run.
+    resumed_from
+        The checkpoint this session resumes from, or ``None`` for a new run or a second
+        ``start_manager`` call.
 
     Raises
     ------
     LogKeyMismatchError, LogFileError
         If the working dir's log cannot be continued; nothing was run or written then.
     """
-    settings, state = manager.settings, manager.state
-    log = _open_log(manager)
+    log = _open_log(settings, state, resumed_from)
     number = len(state.sessions) + 1
-    record = SessionRecord(number, time.time(), state.f_counter, manager._resumed_from)
+    record = SessionRecord(number, time.time(), state.f_counter, resumed_from)
     state.sessions.append(record)
-    if manager._resumed_from is not None:
-        state.history.add_marker("resume", state.f_counter, label=manager._resumed_from)
+    if resumed_from is not None:
+        state.history.add_marker("resume", state.f_counter, label=resumed_from)
     session = movie = None
     try:
-        if log is not None:
-            _register_optimizers(log, state)
-        movie = _open_movie(manager, number)
-        session = Session(settings, state, manager.task, executor, log, movie)
+        movie = _open_movie(settings, state, number, resumed_from)
+        session = Session(settings, state, task, executor, log, movie)
         session.run()
     except BaseException as exc:
         state.end_reason = f"crashed: {exc!r}"
@@ -108,13 +130,17 @@ def run_session(manager: GloMPOManager, executor: cf.Executor) -> Result:
             state.f_counter,
             state.end_reason,
         )
-        movie_path = _close_outputs(manager, log, movie, stitch=not interrupted)
-        manager._resumed_from = None
-    return _result(manager, interrupted, movie_path, saved_on_signal)
+        movie_path = _close_outputs(settings, state, log, movie, stitch=not interrupted)
+    return _result(state, interrupted, movie_path, saved_on_signal)
 
 
-def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -> Path | None:
-    settings, state = manager.settings, manager.state
+def _close_outputs(
+    settings: ManagerSettings,
+    state: RunState,
+    log: RunLog | None,
+    movie: RunMovie | None,
+    stitch: bool,
+) -> Path | None:
     movie_path = None
     try:
         if movie is not None:
@@ -129,15 +155,14 @@ def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -
                 from ..log.summary import write_trajectory_plots, write_yaml_summary
 
                 write_yaml_summary(
-                    settings.working_dir / "glompo_manager_log.yml", _summary(manager)
+                    settings.working_dir / "glompo_manager_log.yml", _summary(settings, state)
                 )
                 if settings.summary_files >= 2:
                     write_trajectory_plots(settings.working_dir, state.history)
     return movie_path
 
 
-def _stats(manager: GloMPOManager) -> dict[str, Any]:
-    state = manager.state
+def _stats(state: RunState) -> dict[str, Any]:
     return {
         "f_counter": state.f_counter,
         "end_reason": state.end_reason,
@@ -151,8 +176,7 @@ def _stats(manager: GloMPOManager) -> dict[str, Any]:
     }
 
 
-def _summary(manager: GloMPOManager) -> dict[str, Any]:
-    settings, state = manager.settings, manager.state
+def _summary(settings: ManagerSettings, state: RunState) -> dict[str, Any]:
     return {
         "key": state.key,
         "settings": {
@@ -172,7 +196,7 @@ def _summary(manager: GloMPOManager) -> dict[str, Any]:
             "opt_id": state.best_opt_id,
             "call_id": state.best_call_id,
         },
-        "stats": _stats(manager),
+        "stats": _stats(state),
         "sessions": [vars(s) for s in state.sessions],
         "checkpoints": [vars(c) for c in state.checkpoints],
         "optimizers": {
@@ -192,13 +216,12 @@ def _summary(manager: GloMPOManager) -> dict[str, Any]:
 
 
 def _result(
-    manager: GloMPOManager,
+    state: RunState,
     interrupted: bool,
     movie_path: Path | None,
     saved_on_signal: Path | None,
 ) -> Result:
-    state = manager.state
-    stats = _stats(manager)
+    stats = _stats(state)
     stats["movie"] = None if movie_path is None else str(movie_path)
     stats["interrupt_checkpoint"] = None if saved_on_signal is None else str(saved_on_signal)
     origin: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from .history import History
 
 __all__ = ["OptimizerRecord", "PendingEvaluation", "SessionRecord", "CheckpointRecord", "RunState"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass

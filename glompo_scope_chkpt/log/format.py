@@ -1,9 +1,9 @@
-"""The HDF5 log's format (layout: see :mod:`.log`): constants, low-level file helpers, reading.
+"""The HDF5 log's format (layout: see :mod:`.writer`): constants, low-level file helpers, reading.
 
-Shared by the writer (:mod:`.log`) and the rollback on resume (:mod:`.log_rollback`): names and
+Shared by the writer (:mod:`.writer`) and the rollback on resume (:mod:`.rollback`): names and
 dtypes of the layout; creating, opening and ``fsync``-ing the file; creating and appending to
 optimizer groups; turning values into attributes. :func:`read_log` (also importable from
-:mod:`.log`) reads a log or a rollback file back.
+:mod:`.writer`) reads a log or a rollback file back.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ __all__ = [
 LOG_FILENAME = "glompo_log.h5"
 """Name of the log in the working directory."""
 LOG_FORMAT = "glompo_scope_chkpt.log.writer/1"
-"""Value of the root attribute ``format``: the layout described in :mod:`.log`."""
+"""Value of the root attribute ``format``: the layout described in :mod:`.writer`."""
 
 LIBVER = ("v108", "v108")
-"""HDF5 format bounds of every log and rollback file (see the durability notes in :mod:`.log`)."""
+"""HDF5 format bounds of every log and rollback file (durability notes: :mod:`.writer`)."""
 NOT_ENDED = -1
 """``end_call`` of an optimizer still running."""
 CHUNK_BYTES = 128 * 1024

@@ -1,7 +1,7 @@
 """Resuming the HDF5 log: check it belongs to the optimization, roll it back to the checkpoint.
 
 The rules are those of :meth:`.OptimizationLog.resume` (see the module docstring of
-:mod:`.log`): a log of another optimization is refused and left untouched; data after the
+:mod:`.writer`): a log of another optimization is refused and left untouched; data after the
 checkpoint are first copied atomically to ``<stem>.rollback-<checkpoint>.h5``, then cut from the
 log in place.
 """

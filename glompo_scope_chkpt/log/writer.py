@@ -42,7 +42,8 @@ Chunks hold about 128 KiB of rows, uncompressed (partial chunks are rewritten at
 The log is not thread-safe: call it from the manager's thread.
 
 Code: the writer is here; names, dtypes, file helpers and :func:`read_log` are in
-:mod:`.log_format`; the identity check and rollback on resume in :mod:`.log_rollback`.
+:mod:`.format`; the identity check and rollback on resume in :mod:`.rollback`; which of
+:meth:`OptimizationLog.create` and :meth:`OptimizationLog.resume` a run uses, in :mod:`.opener`.
 """
 
 from __future__ import annotations
