@@ -23,12 +23,42 @@ class _NormalSampler:
         return self.rng.standard_normal(shape)
 
 
+def _content_key(x: Any) -> Any:
+    """Key of a solution in pycma's solution archives: its content, not ``hash`` of it.
+
+    pycma keys them by ``hash(x.tobytes())``, but the hash of bytes is salted per interpreter:
+    keys pickled with a checkpoint match nothing in the process that resumes it, so pycma would
+    recompute the genotypes of a half-told population instead of taking the ones it sampled.
+    Bytes keys are hashed again when the archive is unpickled.
+    """
+    if isinstance(x, np.ndarray):
+        return x.tobytes()
+    try:
+        hash(x)
+    except TypeError:
+        return tuple(x)
+    return x
+
+
+def _key_archives_by_content(es: Any) -> None:
+    """Give every solution archive of ``es`` (held by it or by its parts) :func:`_content_key`."""
+    from cma.utilities.utils import SolutionDict
+
+    holders = [es, *(part for part in vars(es).values() if hasattr(part, "__dict__"))]
+    for holder in holders:
+        for archive in vars(holder).values():
+            if isinstance(archive, SolutionDict):
+                archive.key = _content_key
+
+
 class CMAOptimizer(BaseOptimizer):
     """Covariance matrix adaptation evolution strategy (:class:`cma.CMAEvolutionStrategy`).
 
     A population is asked of pycma, handed out one point at a time, and told back as a whole once
     every member has its value, so any number of members may be in flight at once. Sampling uses
-    this optimizer's own generator, so runs are reproducible and checkpoints restore it exactly.
+    this optimizer's own generator, so runs are reproducible and checkpoints restore it exactly;
+    pycma's record of the points it handed out is keyed by their content, so a checkpoint taken
+    while a population is half told resumes exactly in another process too.
 
     Parameters
     ----------
@@ -76,6 +106,7 @@ class CMAOptimizer(BaseOptimizer):
             options["popsize"] = int(popsize)
         options.update(cma_options or {})
         self.es = cma.CMAEvolutionStrategy(self.x0, self.sigma0, options)
+        _key_archives_by_content(self.es)
         self._population: list[np.ndarray] = []
         self._values: dict[bytes, float] = {}
         self._handed = 0
