@@ -107,6 +107,8 @@ def run_session(
         If the working dir's log cannot be continued; nothing was run or written then.
     """
     log = _open_log(settings, state, resumed_from)
+    if resumed_from is not None:
+        _close_resumed_record(state, resumed_from)
     number = len(state.sessions) + 1
     record = SessionRecord(number, time.time(), state.f_counter, resumed_from)
     state.sessions.append(record)
@@ -132,6 +134,23 @@ def run_session(
         )
         movie_path = _close_outputs(settings, state, log, movie, stitch=not interrupted)
     return _result(state, interrupted, movie_path, saved_on_signal)
+
+
+def _close_resumed_record(state: RunState, checkpoint: str) -> None:
+    """End the record of the session that wrote ``checkpoint``, as the timeline sees it.
+
+    The checkpoint saved that record while its session was still running; whatever the session
+    did after the checkpoint is superseded by this resume.
+    """
+    previous = state.sessions[-1] if state.sessions else None
+    if previous is None or previous.ended is not None:
+        return
+    written = next((c for c in reversed(state.checkpoints) if c.name == checkpoint), None)
+    previous.ended = written.created if written is not None else None
+    previous.f_counter_end = state.f_counter
+    previous.end_reason = (
+        f"continued from its checkpoint {checkpoint} by session {previous.number + 1}"
+    )
 
 
 def _close_outputs(
