@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import tempfile
 import uuid
 import warnings
@@ -30,8 +31,9 @@ from ..opt_selectors import BaseSelector
 from ..result import Result
 from .checkpointing import CheckpointingControl
 from .executors import make_executor, start_workers
+from .relocation import relocation_overrides
 from .settings import ManagerSettings
-from .state import RunState
+from .state import ResumePoint, RunState
 
 __all__ = ["GloMPOManager"]
 
@@ -59,7 +61,7 @@ class GloMPOManager:
         self._settings: ManagerSettings | None = None
         self._state: RunState | None = None
         self.task: Callable[[np.ndarray], float] | None = None
-        self._resumed_from: str | None = None
+        self._resumed_from: ResumePoint | None = None
 
     @property
     def is_initialised(self) -> bool:
@@ -279,13 +281,16 @@ class GloMPOManager:
             archive, contents = self._read_newest_good(Path(path), Path(tmp))
             saved = loads_run(archive, contents)
             task = self._resolve_task(archive, contents, task, task_loader)
-        settings = saved.settings.with_overrides(overrides)
         state = saved.state
+        placed = relocation_overrides(saved.settings, state, archive.parent, overrides)
+        settings = saved.settings.with_overrides(placed)
         state.elapsed_before = saved.elapsed
         if settings.summary_files >= 3:
             check_log(settings.working_dir / LOG_FILENAME, state.key, len(settings.bounds))
         self._settings, self._state, self.task = settings, state, task
-        self._resumed_from = contents.meta["name"]
+        self._resumed_from = ResumePoint(
+            contents.meta["name"], Path(os.path.abspath(archive.parent))
+        )
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
         return self
 

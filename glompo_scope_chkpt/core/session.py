@@ -16,7 +16,7 @@ from ..result import Result
 from .loop import Session
 from .outputs import RunLog, RunMovie
 from .settings import ManagerSettings
-from .state import RunState, SessionRecord
+from .state import ResumePoint, RunState, SessionRecord
 
 __all__ = ["run_session"]
 
@@ -24,14 +24,16 @@ logger = logging.getLogger(__name__)
 
 
 def _open_log(
-    settings: ManagerSettings, state: RunState, resumed_from: str | None
+    settings: ManagerSettings, state: RunState, resumed_from: ResumePoint | None
 ) -> RunLog | None:
     if settings.summary_files < 3:
         return None
     from ..log.opener import open_run_log
 
-    origin = resumed_from or (
-        state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}"
+    origin = (
+        resumed_from.name
+        if resumed_from is not None
+        else (state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}")
     )
     metadata = {
         "optimizers": repr(settings.opt_selector),
@@ -62,19 +64,24 @@ def _register_optimizers(log: RunLog, state: RunState) -> None:
 
 
 def _open_movie(
-    settings: ManagerSettings, state: RunState, number: int, resumed_from: str | None
+    settings: ManagerSettings, state: RunState, number: int, resumed_from: ResumePoint | None
 ) -> RunMovie | None:
     if not settings.visualisation:
         return None
     from ..movie.timeline import MovieTimeline
 
+    checkpointing_dir = settings.checkpoint_control.checkpointing_dir
+    inherit_from = None
+    if resumed_from is not None and resumed_from.folder != checkpointing_dir:
+        inherit_from = resumed_from.folder
     return MovieTimeline(
         settings.visualisation_args,
         state,
-        checkpointing_dir=settings.checkpoint_control.checkpointing_dir,
+        checkpointing_dir=checkpointing_dir,
         working_dir=settings.working_dir,
         session=number,
-        resumed_from=resumed_from,
+        resumed_from=None if resumed_from is None else resumed_from.name,
+        inherit_from=inherit_from,
     )
 
 
@@ -83,7 +90,7 @@ def run_session(
     state: RunState,
     task: Callable[[np.ndarray], float],
     executor: cf.Executor,
-    resumed_from: str | None,
+    resumed_from: ResumePoint | None,
 ) -> Result:
     """Run one session of an optimization and return the result.
 
@@ -107,13 +114,14 @@ def run_session(
         If the working dir's log cannot be continued; nothing was run or written then.
     """
     log = _open_log(settings, state, resumed_from)
-    if resumed_from is not None:
-        _close_resumed_record(state, resumed_from)
+    name = None if resumed_from is None else resumed_from.name
+    if name is not None:
+        _close_resumed_record(state, name)
     number = len(state.sessions) + 1
-    record = SessionRecord(number, time.time(), state.f_counter, resumed_from)
+    record = SessionRecord(number, time.time(), state.f_counter, name)
     state.sessions.append(record)
-    if resumed_from is not None:
-        state.history.add_marker("resume", state.f_counter, label=resumed_from)
+    if name is not None:
+        state.history.add_marker("resume", state.f_counter, label=name)
     session = movie = None
     try:
         movie = _open_movie(settings, state, number, resumed_from)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,14 @@ import numpy as np
 from ..optimizers.base import BaseOptimizer
 from .history import History
 
-__all__ = ["OptimizerRecord", "PendingEvaluation", "SessionRecord", "CheckpointRecord", "RunState"]
+__all__ = [
+    "ResumePoint",
+    "OptimizerRecord",
+    "PendingEvaluation",
+    "SessionRecord",
+    "CheckpointRecord",
+    "RunState",
+]
 
 STATE_VERSION = 2
 
@@ -55,6 +63,14 @@ class PendingEvaluation:
     eval_id: int
     opt_id: int
     x: np.ndarray
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """The checkpoint a session resumes from: its name and the folder it was loaded from."""
+
+    name: str
+    folder: Path
 
 
 @dataclass

@@ -8,13 +8,15 @@ timeline is stitched into the configured movie in the working directory.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from .._fileio import fsync_dir
+from .._fileio import atomic_path, fsync_dir
 from ..core.history import Marker
 from ..core.state import RunState
 from ..errors import StitchError
@@ -51,6 +53,10 @@ class MovieTimeline:
         Number of this session.
     resumed_from
         Name of the checkpoint this session resumed from, or ``None`` for a new run.
+    inherit_from
+        The checkpointing dir of the checkpoint this session resumed from, when the run now
+        checkpoints elsewhere (a ``working_dir=`` override): the segments of the timeline up to
+        that checkpoint are copied from there, so the movie still spans every session.
     """
 
     def __init__(
@@ -61,6 +67,7 @@ class MovieTimeline:
         working_dir: Path,
         session: int,
         resumed_from: str | None,
+        inherit_from: Path | None = None,
     ) -> None:
         self.state, self.session = state, session
         self.recording = bool(args["record_movie"])
@@ -74,6 +81,8 @@ class MovieTimeline:
         if self.recording:
             self.segment_dir.mkdir(parents=True, exist_ok=True)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
+            if inherit_from is not None and not self.manifest.segments:
+                self._inherit(Manifest.load(inherit_from), state.movie_segments)
             self.manifest.working_dir = Path(
                 os.path.relpath(working_dir, checkpointing_dir)
             ).as_posix()
@@ -81,6 +90,17 @@ class MovieTimeline:
         self.scope = LiveScope(args, state.history)
         if self.recording:
             self._start_segment()
+
+    def _inherit(self, earlier: Manifest, timeline: list[int]) -> None:
+        """Copy the segments ``timeline`` of the run's earlier manifest into this one."""
+        for index in timeline:
+            record = earlier.get(index)
+            target = self.manifest.absolute(record)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(earlier.absolute(record), tmp)
+            self.manifest.add(dataclasses.replace(record))
+        logger.info("Copied %d segments from %s", len(timeline), earlier.path)
 
     def _supersede(self, keep: list[int]) -> None:
         for record in self.manifest.supersede_except(keep):
