@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
 from ..movie.probe import VideoInfo, probe
@@ -107,7 +108,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("sources", nargs="+", metavar="SOURCE", help="WORKING_DIR, CHECKPOINTING_DIR, MANIFEST, "
         "or movie files (see below)")  # fmt: skip
-    add("-o", "--output", type=Path, help="movie to write (.mp4, .mkv, .mov or .ts)")
+    add("-o", "--output", type=Path, help=f"movie to write ({', '.join(MOVIE_FORMATS)})")
     add(
         "--from-checkpoint",
         metavar="NAME",
@@ -151,8 +152,8 @@ def _find_manifest(source: Path) -> tuple[Path, Path | None]:
         raise ManifestError(f"{source} does not exist: give a run folder, a manifest or movies.")
     if (source / Manifest.FILENAME).is_file():
         return source / Manifest.FILENAME, None
-    if (source / "checkpoints" / Manifest.FILENAME).is_file():
-        return source / "checkpoints" / Manifest.FILENAME, source
+    if (source / CHECKPOINT_FOLDER / Manifest.FILENAME).is_file():
+        return source / CHECKPOINT_FOLDER / Manifest.FILENAME, source
     found = sorted(source.glob(f"*/{Manifest.FILENAME}"))
     if len(found) == 1:
         return found[0], source

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._run_files import SUMMARY_FILENAME
 from ..result import Result
 from .loop import Session
 from .state import SessionRecord
@@ -128,9 +129,7 @@ def _close_outputs(manager: GloMPOManager, log: Any, movie: Any, stitch: bool) -
             if settings.summary_files >= 1:
                 from ..log.summary import write_trajectory_plots, write_yaml_summary
 
-                write_yaml_summary(
-                    settings.working_dir / "glompo_manager_log.yml", _summary(manager)
-                )
+                write_yaml_summary(settings.working_dir / SUMMARY_FILENAME, _summary(manager))
                 if settings.summary_files >= 2:
                     write_trajectory_plots(settings.working_dir, state.history)
     return movie_path

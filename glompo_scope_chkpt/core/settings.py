@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._run_files import CHECKPOINT_FOLDER
 from ..convergence import BaseChecker, MaxFuncCalls
 from ..errors import InvalidSettingError
 from ..generators import BaseGenerator, RandomGenerator
@@ -140,7 +141,7 @@ class ManagerSettings:
         working_dir = writable_dir(kwargs.get("working_dir", "."), "working_dir")
         control = kwargs.get("checkpoint_control")
         if control is None:
-            control = CheckpointingControl(checkpointing_dir=working_dir / "checkpoints")
+            control = CheckpointingControl(checkpointing_dir=working_dir / CHECKPOINT_FOLDER)
         settings = cls(
             bounds=bounds,
             opt_selector=kwargs["opt_selector"],

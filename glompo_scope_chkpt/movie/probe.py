@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from .._run_files import SEGMENT_FORMAT
 from ..errors import StitchError
 
 __all__ = ["TS_PACKET_SIZE", "VideoInfo", "probe", "sha256_file"]
@@ -158,7 +159,7 @@ def _frame_rate(
 
 
 def _is_cut_transport_stream(path: Path, format_name: str) -> bool:
-    return "mpegts" in format_name.split(",") and path.stat().st_size % TS_PACKET_SIZE != 0
+    return SEGMENT_FORMAT in format_name.split(",") and path.stat().st_size % TS_PACKET_SIZE != 0
 
 
 def _read_info(av, path: Path) -> VideoInfo:

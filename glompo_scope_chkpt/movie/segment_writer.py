@@ -26,11 +26,11 @@ from pathlib import Path
 from types import TracebackType
 
 from .._ffmpeg import ffmpeg_process
+from .._run_files import SEGMENT_FORMAT
 from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
 
 __all__ = [
     "MPEGTS_TIME_BASE",
-    "SEGMENT_SUFFIX",
     "SegmentStats",
     "SegmentWriter",
     "codec_name",
@@ -38,8 +38,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SEGMENT_SUFFIX = ".ts"
-"""File ending of live movie segments (MPEG-TS)."""
 MPEGTS_TIME_BASE = "1/90000"
 """Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
 
@@ -147,7 +145,7 @@ class SegmentWriter:
         if self.bitrate is not None:
             args += ["-b:v", f"{self.bitrate:g}k"]
         args += ["-pix_fmt", "yuv420p", "-flush_packets", "1", *self.extra_args]
-        return [*args, "-f", "mpegts", str(self.path)]
+        return [*args, "-f", SEGMENT_FORMAT, str(self.path)]
 
     @property
     def stats(self) -> SegmentStats:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._fileio import fsync_dir
+from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from ..core.history import Marker
 from ..core.state import RunState
 from ..errors import StitchError
@@ -25,12 +26,9 @@ from .segment_record import SegmentRecord, fill_media_fields
 from .segment_writer import MPEGTS_TIME_BASE, SegmentStats
 from .stitch import stitch
 
-__all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
+__all__ = ["MovieTimeline"]
 
 logger = logging.getLogger(__name__)
-
-SEGMENT_FOLDER = "segments"
-"""Folder of the movie segments, inside the checkpointing dir beside the manifest."""
 
 
 class MovieTimeline:
@@ -66,7 +64,7 @@ class MovieTimeline:
         self.recording = bool(args["record_movie"])
         outfile = args["movie_kwargs"]["outfile"]
         self.outfile = working_dir / outfile
-        self.still = working_dir / f"{Path(outfile).stem}_final.png"
+        self.still = working_dir / still_name(outfile)
         self.stem = Path(outfile).stem
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
         self.manifest: Manifest | None = None
@@ -101,7 +99,7 @@ class MovieTimeline:
         """
         if self.manifest.absolute(record).exists():
             return True
-        found = sorted(self.segment_dir.glob(f"{self.stem}.{record.index:04d}.*.ts"))
+        found = sorted(self.segment_dir.glob(segment_name(self.stem, record.index, "*")))
         if len(found) == 1:
             record.path = self.manifest.relative(found[0])
             return True
@@ -126,7 +124,7 @@ class MovieTimeline:
         :meth:`_locate` drops on the next start, never a file the manifest does not know.
         """
         index = self.manifest.next_index()
-        path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
+        path = self.segment_dir / segment_name(self.stem, index, "recording")
         self.current = SegmentRecord(
             index=index,
             path=path.relative_to(self.manifest.folder).as_posix(),
@@ -148,7 +146,7 @@ class MovieTimeline:
         record, self.current = self.current, None
         stats = self.scope.close_segment()
         source = self.manifest.absolute(record)
-        target = self.segment_dir / f"{self.stem}.{record.index:04d}.{label}.ts"
+        target = self.segment_dir / segment_name(self.stem, record.index, label)
         if target.exists():
             raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
         os.replace(source, target)
