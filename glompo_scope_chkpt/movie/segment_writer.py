@@ -21,17 +21,16 @@ import math
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from .._ffmpeg import ffmpeg_process
 from .._run_files import SEGMENT_FORMAT
 from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
+from .video_info import VideoInfo
 
 __all__ = [
     "MPEGTS_TIME_BASE",
-    "SegmentStats",
     "SegmentWriter",
     "codec_name",
 ]
@@ -40,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MPEGTS_TIME_BASE = "1/90000"
 """Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
+_PIX_FMT = "yuv420p"
 
 _LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
     "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],
@@ -51,22 +51,6 @@ _CODEC_NAMES = dict(libx264="h264", libopenh264="h264", libx265="hevc", libaom_a
 def codec_name(encoder: str) -> str:
     """Return the codec an encoder writes, as probing names it (``libx264`` -> ``h264``)."""
     return _CODEC_NAMES.get(encoder.replace("-", "_"), encoder)
-
-
-@dataclass(frozen=True)
-class SegmentStats:
-    """What a finished segment holds, as needed to list and stitch it."""
-
-    path: Path
-    frames: int
-    width: int
-    height: int
-    fps: float
-    codec: str = "h264"
-    pix_fmt: str = "yuv420p"
-    exact: bool = True
-    """Whether these fields are what ffmpeg wrote: not when ``extra_args`` may have changed the
-    size, rate or frame count, or the encoder's codec is not known here; probe the file then."""
 
 
 class SegmentWriter:
@@ -144,21 +128,28 @@ class SegmentWriter:
         ]
         if self.bitrate is not None:
             args += ["-b:v", f"{self.bitrate:g}k"]
-        args += ["-pix_fmt", "yuv420p", "-flush_packets", "1", *self.extra_args]
+        args += ["-pix_fmt", _PIX_FMT, "-flush_packets", "1", *self.extra_args]
         return [*args, "-f", SEGMENT_FORMAT, str(self.path)]
 
     @property
-    def stats(self) -> SegmentStats:
-        """The segment's description (frames so far)."""
-        known = self.codec.replace("-", "_") in _CODEC_NAMES
-        return SegmentStats(
-            self.path,
-            self.frames,
-            self.width,
-            self.height,
-            self.fps,
-            codec_name(self.codec),
-            exact=known and not self.extra_args,
+    def info(self) -> VideoInfo | None:
+        """The segment as written so far, or None when only a probe of the file can tell.
+
+        ``extra_args`` may change the size, rate or frame count, and the codec of an encoder not
+        known here is unknown: the file must be probed then.
+        """
+        if self.extra_args or self.codec.replace("-", "_") not in _CODEC_NAMES:
+            return None
+        return VideoInfo(
+            path=self.path,
+            codec=codec_name(self.codec),
+            width=self.width,
+            height=self.height,
+            pix_fmt=_PIX_FMT,
+            fps=self.fps,
+            time_base=MPEGTS_TIME_BASE,
+            frames=self.frames,
+            duration=self.frames / self.fps,
         )
 
     @property

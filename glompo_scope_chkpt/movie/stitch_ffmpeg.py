@@ -18,8 +18,9 @@ from .._ffmpeg import ffmpeg_process, run_ffmpeg
 from .._fileio import atomic_path
 from .._run_files import MOVIE_FORMATS
 from ..errors import FFmpegError, StitchError
-from .probe import VideoInfo, probe
+from .probe import probe
 from .stitch_plan import StitchReport, _same_fps
+from .video_info import VideoInfo
 
 __all__: list[str] = []  # helpers of :func:`~.stitch.stitch` only
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._run_files import MOVIE_FORMATS
 from ..errors import StitchError
-from .probe import VideoInfo
+from .video_info import VideoInfo
 
 __all__ = [
     "MODES",

@@ -8,6 +8,7 @@ timeline is stitched into the configured movie in the working directory.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -21,9 +22,8 @@ from ..core.state import RunState
 from ..errors import StitchError
 from ..scope.live import LiveScope
 from .manifest import Manifest
-from .probe import VideoInfo, probe
-from .segment_record import SegmentRecord, fill_media_fields
-from .segment_writer import MPEGTS_TIME_BASE, SegmentStats
+from .probe import probe
+from .segment_record import SegmentRecord
 from .stitch import stitch
 
 __all__ = ["MovieTimeline"]
@@ -84,9 +84,9 @@ class MovieTimeline:
         for record in self.manifest.supersede_except(keep):
             if not self._locate(record):
                 continue
-            if record.frames is None:
+            if record.video is None:
                 try:
-                    fill_media_fields(record, probe(self.manifest.absolute(record)))
+                    record.describe(probe(self.manifest.absolute(record)))
                 except StitchError as exc:
                     logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
             logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
@@ -140,11 +140,10 @@ class MovieTimeline:
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
         """Finish the current segment, rename it after ``label`` and complete its record.
 
-        The record is filled from what the renderer wrote, or from a probe of the file when
-        ``extra_args`` or an unknown encoder may have changed it; the caller saves the manifest.
+        The caller saves the manifest.
         """
         record, self.current = self.current, None
-        stats = self.scope.close_segment()
+        video = self.scope.close_segment()
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
         if target.exists():
@@ -152,7 +151,7 @@ class MovieTimeline:
         os.replace(source, target)
         fsync_dir(self.segment_dir)
         record.path = target.relative_to(self.manifest.folder).as_posix()
-        fill_media_fields(record, _written(stats, target) if stats.exact else probe(target))
+        record.describe(dataclasses.replace(video, path=target))
         record.status, record.checkpoint = "complete", checkpoint
         record.f_counter_end = self.state.f_counter
 
@@ -212,18 +211,3 @@ class MovieTimeline:
             report.mode_used,
         )
         return self.outfile
-
-
-def _written(stats: SegmentStats, path: Path) -> VideoInfo:
-    """Describe a segment the renderer closed from what it wrote: MPEG-TS, constant frame rate."""
-    return VideoInfo(
-        path=path,
-        codec=stats.codec,
-        width=stats.width,
-        height=stats.height,
-        pix_fmt=stats.pix_fmt,
-        fps=stats.fps,
-        time_base=MPEGTS_TIME_BASE,
-        frames=stats.frames,
-        duration=stats.frames / stats.fps,
-    )
