@@ -193,11 +193,11 @@ class ManagerSettings:
 
     def _check_outputs_possible(self) -> None:
         """Fail now, not hours into the run, if checkpoints or the movie cannot be written."""
-        writable_dir(self.checkpoint_control.checkpointing_dir, "checkpointing_dir")
+        folder = writable_dir(self.checkpoint_control.checkpointing_dir, "checkpointing_dir")
         if self.visualisation and self.visualisation_args["record_movie"]:
-            from .._ffmpeg import ffmpeg_exe
+            from ..scope.vis_args import check_recording_possible
 
-            ffmpeg_exe()
+            check_recording_possible(self.visualisation_args, folder)
 
     def _check_types(self) -> None:
         checks = [

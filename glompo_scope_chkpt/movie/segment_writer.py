@@ -70,6 +70,9 @@ class SegmentWriter:
         Target bitrate in kbit/s, or ``None`` for the encoder's default quality.
     extra_args
         Further ffmpeg output arguments, placed before the output file.
+    ffmpeg
+        The ffmpeg binary to run; by default the one :func:`~glompo_scope_chkpt._ffmpeg.ffmpeg_exe`
+        finds when the segment starts.
 
     Raises
     ------
@@ -91,6 +94,7 @@ class SegmentWriter:
         codec: str = "libx264",
         bitrate: float | None = None,
         extra_args: Sequence[str] | None = None,
+        ffmpeg: str | None = None,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise InvalidSettingError(
@@ -101,7 +105,7 @@ class SegmentWriter:
             raise InvalidSettingError(f"Movie fps must be > 0, not {fps!r}.")
         self.path, self.width, self.height = Path(path), int(width), int(height)
         self.fps, self.codec, self.bitrate = float(fps), codec, bitrate
-        self.extra_args = list(extra_args or [])
+        self.extra_args, self.ffmpeg = list(extra_args or []), ffmpeg
         self.frames = 0
         self._frame_bytes = self.width * self.height * 4
         self._stack: contextlib.ExitStack | None = None
@@ -176,7 +180,9 @@ class SegmentWriter:
             )
         stack = contextlib.ExitStack()
         proc = stack.enter_context(
-            ffmpeg_process(self.command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            ffmpeg_process(
+                self.command(), exe=self.ffmpeg, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+            )
         )
         self._stack, self._proc = stack, proc
         _widen_pipe(proc.stdin.fileno(), self._frame_bytes)

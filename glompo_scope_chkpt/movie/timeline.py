@@ -8,10 +8,12 @@ timeline is stitched into the configured movie in the working directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,8 @@ class MovieTimeline:
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
         self.manifest: Manifest | None = None
         self.current: SegmentRecord | None = None
+        self._failure: BaseException | None = None
+        """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
             self.segment_dir.mkdir(parents=True, exist_ok=True)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
@@ -171,20 +175,31 @@ class MovieTimeline:
         """
         if not self.recording:
             return []
-        if self.current is not None:
-            self._close_segment(f"chk_{name}", name)
-        timeline = [record.index for record in self.manifest.timeline()]
-        if start_next:
-            self._start_segment()
-        else:
-            self.manifest.save()
+        with self._noting_failure():
+            if self.current is not None:
+                self._close_segment(f"chk_{name}", name)
+            timeline = [record.index for record in self.manifest.timeline()]
+            if start_next:
+                self._start_segment()
+            else:
+                self.manifest.save()
         return timeline
+
+    @contextlib.contextmanager
+    def _noting_failure(self) -> Iterator[None]:
+        """Remember that recording failed: the session ends with that error, not a stitch."""
+        try:
+            yield
+        except BaseException as exc:
+            self._failure = exc
+            raise
 
     def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
         """Close the last segment and, if asked, stitch the timeline into the movie.
 
         When the run ended (``stitch_movie``), the final picture is also saved as
-        ``<outfile stem>_final.png`` beside the movie.
+        ``<outfile stem>_final.png`` beside the movie. After a recording failure (whose error
+        ends the session) the scope is only closed: nothing is stitched.
 
         Returns
         -------
@@ -192,14 +207,16 @@ class MovieTimeline:
             The stitched movie, if one was made.
         """
         try:
-            if self.recording and self.current is not None:
-                self._close_segment("final", None)
-                self.manifest.save()
-            if stitch_movie:
-                self.scope.save_still(self.still)
+            if self._failure is None:
+                with self._noting_failure():
+                    if self.recording and self.current is not None:
+                        self._close_segment("final", None)
+                        self.manifest.save()
+                    if stitch_movie:
+                        self.scope.save_still(self.still)
         finally:
             self.scope.close()
-        if not (self.recording and stitch_movie):
+        if not (self.recording and stitch_movie) or self._failure is not None:
             return None
         segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
         report = stitch(segments, self.outfile, mode="auto", force=True)

@@ -312,8 +312,8 @@ class LiveScope:
                 f"Cannot start segment '{path}': '{self._segment}' is still recording; "
                 "close it first."
             )
-        ffmpeg_exe()
-        self._call("start", (str(path.absolute()), self.args["writer_kwargs"]))
+        writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
+        self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
         self._segment = path
 
     def close_segment(self) -> VideoInfo:
@@ -374,15 +374,13 @@ class LiveScope:
             return None
         self._closed = True
         path, self._segment = self._segment, None
-        info: VideoInfo | None = None
-        closed = False
         try:
             with contextlib.suppress(ScopeError):
                 info = self._call("quit")
-                closed = True
+                return None if path is None else _described(path, info)
         finally:
             self._stop_process()
-        return _described(path, info) if closed and path is not None else None
+        return None
 
     def _stop_process(self) -> None:
         self._thread.join(timeout=_COMMAND_TIMEOUT)

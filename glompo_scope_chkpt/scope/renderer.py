@@ -147,12 +147,12 @@ class _Renderer:
             return True
         return False
 
-    def _on_start(self, payload: tuple[str, Mapping[str, Any]]) -> None:
-        path, kwargs = payload
+    def _on_start(self, payload: tuple[str, Mapping[str, Any], str]) -> None:
+        path, kwargs, ffmpeg = payload
         if self.writer is not None:
             raise ScopeError(f"Cannot start '{path}': '{self.writer.path}' is still recording.")
         width, height = self.plot.canvas.get_width_height(physical=True)
-        writer = SegmentWriter(path, width, height, **kwargs)  # fps, codec, bitrate, extra_args
+        writer = SegmentWriter(path, width, height, ffmpeg=ffmpeg, **kwargs)
         self.writer, self.failed = writer.setup(), None
 
     def _on_close_segment(self, _payload: None) -> VideoInfo | None:

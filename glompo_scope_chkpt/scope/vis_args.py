@@ -36,6 +36,7 @@ import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from ..errors import InvalidSettingError
 
 __all__ = [
     "DEFAULT_VISUALISATION_ARGS",
+    "check_recording_possible",
     "merge_visualisation_args",
     "validate_visualisation_args",
 ]
@@ -247,3 +249,30 @@ def merge_visualisation_args(saved: Mapping, overrides: Mapping | None) -> dict[
         else:
             merged[key] = value
     return validate_visualisation_args(merged)
+
+
+def check_recording_possible(args: Mapping[str, Any], folder: Path) -> None:
+    """Refuse now a movie that validated ``args`` describe but the run could not make.
+
+    One frame is recorded with ``writer_kwargs['codec']`` and put in the container that
+    ``movie_kwargs['outfile']`` names, with the ffmpeg the run will use (see
+    :mod:`glompo_scope_chkpt.movie.recording_check`), so that a codec the segments or the movie
+    cannot hold fails here instead of at the first checkpoint or the final stitch.
+
+    Parameters
+    ----------
+    args
+        The output of :func:`validate_visualisation_args`.
+    folder
+        An existing, writable folder for the trial's files (the checkpointing directory).
+
+    Raises
+    ------
+    InvalidSettingError
+        Naming the option, ffmpeg's own words and what to use instead.
+    FFmpegNotFoundError
+        If no ffmpeg binary is available.
+    """
+    from ..movie.recording_check import check_recording
+
+    check_recording(args["writer_kwargs"]["codec"], args["movie_kwargs"]["outfile"], folder)
