@@ -59,13 +59,13 @@ import glompo_scope_chkpt.checkpoint.archive as archive_mod
 import glompo_scope_chkpt.checkpoint.writer as writer_mod
 import glompo_scope_chkpt.core.loop as engine_mod
 import glompo_scope_chkpt.core.manager as manager_mod
-import glompo_scope_chkpt.movie.timeline as timeline_mod
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt._fileio import fsync_dir
 from glompo_scope_chkpt.checkpoint.writer import dumps_state
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.log.writer import OptimizationLog
 from glompo_scope_chkpt.movie.manifest import Manifest
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord
 from glompo_scope_chkpt.movie.timeline import MovieTimeline
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer
@@ -149,7 +149,7 @@ def instrumented(rec: Recorder) -> Iterator[Recorder]:
     """Wrap the checkpoint's parts for the duration of the block.
 
     The movie's parts are nested in ``movie``: ``close_segment`` (last frame, ffmpeg exits),
-    ``fill_media_fields`` (the record from the renderer's figures and the file's sha256),
+    ``SegmentRecord.describe`` (the record from the renderer's figures and the file's sha256),
     ``Manifest.save`` and ``start_segment``; the rest of ``movie`` is the rename and its
     directory fsync.
     """
@@ -186,11 +186,7 @@ def instrumented(rec: Recorder) -> Iterator[Recorder]:
         (MovieTimeline, "on_checkpoint", rec.part("movie", MovieTimeline.on_checkpoint)),
         (LiveScope, "close_segment", rec.part("movie_close", LiveScope.close_segment)),
         (LiveScope, "start_segment", rec.part("movie_start", LiveScope.start_segment)),
-        (
-            timeline_mod,
-            "fill_media_fields",
-            rec.part("movie_checksum", timeline_mod.fill_media_fields),
-        ),
+        (SegmentRecord, "describe", rec.part("movie_checksum", SegmentRecord.describe)),
         (Manifest, "save", rec.part("movie_manifest", Manifest.save)),
     ]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
@@ -391,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         names = {
             "movie": "on_checkpoint, all of it",
             "movie_close": "close_segment (last frame, ffmpeg exits)",
-            "movie_checksum": "fill_media_fields (sha256 of the segment)",
+            "movie_checksum": "SegmentRecord.describe (sha256 of the segment)",
             "movie_manifest": "manifest save (atomic, fsync)",
             "movie_start": "start_segment (next ffmpeg)",
             "movie_other": "the rest (rename, directory fsync)",

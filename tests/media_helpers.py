@@ -17,7 +17,7 @@ from proc_helpers import processes
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe, run_ffmpeg
 from glompo_scope_chkpt.movie.manifest import Manifest
 from glompo_scope_chkpt.movie.probe import probe
-from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord
 
 __all__ = [
     "assert_decodes_cleanly",
@@ -137,7 +137,7 @@ def make_run(
             f_counter_start=start, f_counter_end=end, session=session,
         )  # fmt: skip
         if end is not None:
-            fill_media_fields(record, probe(folder / rel))
+            record.describe(probe(folder / rel))
         manifest.add(record)
     manifest.save()
     return manifest

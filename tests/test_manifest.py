@@ -10,7 +10,8 @@ from media_helpers import make_run, make_segment
 from glompo_scope_chkpt.errors import ManifestError
 from glompo_scope_chkpt.movie.manifest import MANIFEST_SCHEMA, Manifest
 from glompo_scope_chkpt.movie.probe import probe, sha256_file
-from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord
+from glompo_scope_chkpt.movie.video_info import VideoInfo
 
 
 def _record(index: int, status: str = "complete", **kw) -> SegmentRecord:
@@ -34,7 +35,8 @@ def _good() -> dict:
 
 def test_round_trip_by_file_and_by_folder(tmp_path):
     manifest = Manifest(tmp_path / "chk", "movie.mp4", working_dir="..")
-    manifest.add(_record(1, frames=12, width=160, height=120, fps=10.0, checkpoint="c1"))
+    video = VideoInfo(tmp_path / "s.ts", "h264", 160, 120, "yuv420p", 10.0, "1/90000", 12, 1.2)
+    manifest.add(_record(1, video=video, checkpoint="c1"))
     manifest.add(_record(2, status="recording", f_counter_start=5))
     manifest.save()
     assert manifest.path == tmp_path / "chk" / "movie_manifest.json"
@@ -178,12 +180,14 @@ def test_verify_files_detects_changed_segment(tmp_path):
         manifest.verify_files(checksums=True)
 
 
-def test_fill_media_fields(tmp_path):
+def test_describe(tmp_path):
     path = make_segment(tmp_path / "segments" / "s.0001.ts", 9, size=(160, 120), fps=10)
-    record = fill_media_fields(_record(1, "recording"), probe(path))
-    assert (record.frames, record.width, record.height, record.fps) == (9, 160, 120, 10.0)
-    assert (record.codec, record.pix_fmt, record.time_base) == ("h264", "yuv420p", "1/90000")
-    assert record.duration == pytest.approx(0.9)
+    record = _record(1, "recording")
+    record.describe(probe(path))
+    data = record.to_dict()
+    assert (data["frames"], data["width"], data["height"], data["fps"]) == (9, 160, 120, 10.0)
+    assert (data["codec"], data["pix_fmt"], data["time_base"]) == ("h264", "yuv420p", "1/90000")
+    assert data["duration"] == pytest.approx(0.9)
     assert record.sha256 == sha256_file(path)
 
 

@@ -9,7 +9,8 @@ from media_helpers import decode, make_segment, truncate
 
 from glompo_scope_chkpt._ffmpeg import run_ffmpeg
 from glompo_scope_chkpt.errors import StitchError
-from glompo_scope_chkpt.movie.probe import VideoInfo, probe, sha256_file
+from glompo_scope_chkpt.movie.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.video_info import VideoInfo
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ from media_helpers import assert_decodes_cleanly
 from proc_helpers import is_running, processes_mentioning
 
 from glompo_scope_chkpt.errors import FFmpegError, InvalidSettingError, SegmentExistsError
-from glompo_scope_chkpt.movie.segment_writer import SegmentStats, SegmentWriter, codec_name
+from glompo_scope_chkpt.movie.segment_writer import SegmentWriter, codec_name
+from glompo_scope_chkpt.movie.video_info import VideoInfo
 
 WIDTH, HEIGHT = 96, 64
 
@@ -37,7 +38,8 @@ def test_segment_holds_every_frame_as_h264_yuv420p(tmp_path: Path) -> None:
         for i in range(25):
             writer.grab_frame(frame(i))
     assert writer.frames == 25 and not writer.is_open
-    assert writer.stats == SegmentStats(path, 25, WIDTH, HEIGHT, 10.0, "h264", "yuv420p")
+    expected = VideoInfo(path, "h264", WIDTH, HEIGHT, "yuv420p", 10.0, "1/90000", 25, 2.5)
+    assert writer.info == expected
     assert_decodes_cleanly(path)
     assert video_info(path) == (25, WIDTH, HEIGHT, "h264", "yuv420p")
     assert not processes_mentioning(str(path))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import CheckpointingControl, GloMPOManager
+from .._run_files import CHECKPOINT_FOLDER, DEFAULT_MOVIE
 from ..errors import InvalidSettingError
 
 __all__ = ["DemoTask", "DemoOutcome", "run_demo"]
@@ -108,7 +109,7 @@ def _new_manager(folder: Path, evaluations: int, quick: bool) -> GloMPOManager:
             checkpoint_iter_frequency=max(evaluations // 5, 1),
             checkpoint_at_conv=True,
             naming_format="demo_%(count)",
-            checkpointing_dir=folder / "checkpoints",
+            checkpointing_dir=folder / CHECKPOINT_FOLDER,
         ),
         summary_files=3,
         visualisation=True,
@@ -117,7 +118,7 @@ def _new_manager(folder: Path, evaluations: int, quick: bool) -> GloMPOManager:
             "log_scale": True,
             "events_per_flush": 40 if quick else 20,
             "writer_kwargs": {"fps": 20},
-            "movie_kwargs": {"outfile": "glomporecording.mp4", "dpi": 60 if quick else 80},
+            "movie_kwargs": {"outfile": DEFAULT_MOVIE, "dpi": 60 if quick else 80},
         },
     )
 
@@ -161,7 +162,7 @@ def run_demo(
         signal.signal(signal.SIGUSR1, previous)
     higher_dpi = {"movie_kwargs": {"dpi": 72 if quick else 100}}
     resumed = GloMPOManager.load_manager(
-        folder / "checkpoints", task=DemoTask(), visualisation_args=higher_dpi
+        folder / CHECKPOINT_FOLDER, task=DemoTask(), visualisation_args=higher_dpi
     )
     result = resumed.start_manager()
     movie = Path(result.stats["movie"]) if result.stats.get("movie") else None

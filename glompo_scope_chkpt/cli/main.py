@@ -13,6 +13,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._run_files import (
+    CHECKPOINT_FOLDER,
+    DEFAULT_MOVIE,
+    LOG_FILENAME,
+    MANIFEST_FILENAME,
+    SEGMENT_FOLDER,
+    SUMMARY_FILENAME,
+    still_name,
+)
 from ..errors import GloMPOError, InvalidSettingError
 
 __all__ = ["main"]
@@ -70,12 +79,13 @@ def _demo(args: argparse.Namespace) -> int:
         f"session 2 resumed and finished at {outcome.evaluations} (best f = {outcome.best_fx:.6g})."
     )
     print(f"movie        {outcome.movie}  ({outcome.frames} frames, both sessions)")
-    print(f"last frame   {folder / 'glomporecording_final.png'}")
-    print(f"manifest     {folder / 'checkpoints' / 'movie_manifest.json'}")
-    print(f"segments     {folder / 'checkpoints' / 'segments'}")
-    print(f"log          {folder / 'glompo_log.h5'}")
-    print(f"summary      {folder / 'glompo_manager_log.yml'}")
-    print(f"checkpoints  {folder / 'checkpoints'}")
+    checkpoints = folder / CHECKPOINT_FOLDER
+    print(f"last frame   {folder / still_name(DEFAULT_MOVIE)}")
+    print(f"manifest     {checkpoints / MANIFEST_FILENAME}")
+    print(f"segments     {checkpoints / SEGMENT_FOLDER}")
+    print(f"log          {folder / LOG_FILENAME}")
+    print(f"summary      {folder / SUMMARY_FILENAME}")
+    print(f"checkpoints  {checkpoints}")
     return 0
 
 

@@ -50,6 +50,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .._run_files import CHECKPOINT_FOLDER, RESULT_FILENAME
 from ..errors import InvalidSettingError
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_REQUEUE",
     "EXIT_USAGE",
-    "RESULT_NAME",
     "EarlySignals",
     "run_stretch",
 ]
@@ -71,7 +71,6 @@ EXIT_USAGE = 2
 EXIT_REQUEUE = 75
 """Interrupted after a checkpoint (``EX_TEMPFAIL``): run again, the next run resumes."""
 
-RESULT_NAME = "glompo_result.json"
 SPEC_MODULE = "glompo_run_spec"
 """Name under which the optimization file is imported (dill finds its classes by this name)."""
 
@@ -301,8 +300,8 @@ def run_stretch(
         If the optimization file is unusable (the caller exits with :data:`EXIT_USAGE`).
     """
     working_dir = working_dir.absolute()
-    checkpointing_dir = (checkpointing_dir or working_dir / "checkpoints").absolute()
-    result_path = working_dir / RESULT_NAME
+    checkpointing_dir = (checkpointing_dir or working_dir / CHECKPOINT_FOLDER).absolute()
+    result_path = working_dir / RESULT_FILENAME
     if already_finished(result_path):
         _say(f"{result_path} says the optimization has ended; nothing to do (delete it to rerun)")
         return EXIT_DONE

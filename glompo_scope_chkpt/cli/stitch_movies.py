@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
-from ..movie.probe import VideoInfo, probe
+from ..movie.probe import probe
 from ..movie.segment_record import SegmentRecord
 from ..movie.stitch import stitch
 from ..movie.stitch_plan import MODES, StitchReport, check_crf, check_output, incompatibility
+from ..movie.video_info import VideoInfo
 
 __all__ = ["main"]
 
@@ -107,7 +109,7 @@ def _build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("sources", nargs="+", metavar="SOURCE", help="WORKING_DIR, CHECKPOINTING_DIR, MANIFEST, "
         "or movie files (see below)")  # fmt: skip
-    add("-o", "--output", type=Path, help="movie to write (.mp4, .mkv, .mov or .ts)")
+    add("-o", "--output", type=Path, help=f"movie to write ({', '.join(MOVIE_FORMATS)})")
     add(
         "--from-checkpoint",
         metavar="NAME",
@@ -151,8 +153,8 @@ def _find_manifest(source: Path) -> tuple[Path, Path | None]:
         raise ManifestError(f"{source} does not exist: give a run folder, a manifest or movies.")
     if (source / Manifest.FILENAME).is_file():
         return source / Manifest.FILENAME, None
-    if (source / "checkpoints" / Manifest.FILENAME).is_file():
-        return source / "checkpoints" / Manifest.FILENAME, source
+    if (source / CHECKPOINT_FOLDER / Manifest.FILENAME).is_file():
+        return source / CHECKPOINT_FOLDER / Manifest.FILENAME, source
     found = sorted(source.glob(f"*/{Manifest.FILENAME}"))
     if len(found) == 1:
         return found[0], source
@@ -210,13 +212,14 @@ def _plan(args: argparse.Namespace) -> _Plan:
 
 
 def _check_record(record: SegmentRecord | None, info: VideoInfo, label: str) -> None:
-    if record is None or record.frames is None or record.status == "recording":
+    if record is None or record.video is None or record.status == "recording":
         return
-    if (info.frames, info.width, info.height) != (record.frames, record.width, record.height):
+    listed = record.video
+    if (info.frames, info.size) != (listed.frames, listed.size):
         raise StitchError(
             f"Movie segment {info.path} ({label}) has {info.frames} frames of "
-            f"{info.width}x{info.height}, the manifest says {record.frames} of "
-            f"{record.width}x{record.height}: it was changed or damaged."
+            f"{info.width}x{info.height}, the manifest says {listed.frames} of "
+            f"{listed.width}x{listed.height}: it was changed or damaged."
         )
 
 
@@ -263,7 +266,7 @@ def _list_rows(plan: _Plan, args: argparse.Namespace) -> list[dict[str, object]]
             row["selected"] = record.index in chosen
             file = plan.manifest.absolute(record)
             row["exists"] = file.is_file()
-            if record.frames is None and row["exists"]:
+            if record.video is None and row["exists"]:
                 row.update(_media_row(file))  # e.g. a segment still recording
             rows.append(row)
         return rows

@@ -8,12 +8,10 @@ import re
 import time
 from pathlib import Path
 
+from .._run_files import ARCHIVE_SUFFIX, CHECKPOINT_FOLDER
 from ..errors import InvalidSettingError
 
 __all__ = ["CheckpointingControl", "ARCHIVE_SUFFIX"]
-
-ARCHIVE_SUFFIX = ".tar.gz"
-"""Suffix of every checkpoint file; the name before it follows ``naming_format``."""
 
 # Each key of the naming format, its strftime rendering and the pattern that matches it.
 _NAMING_KEYS: dict[str, tuple[str, str]] = {
@@ -165,7 +163,7 @@ class CheckpointingControl:
         force_task_save: bool = False,
         keep_past: int = -1,
         naming_format: str = "glompo_checkpoint_%(date)_%(time)",
-        checkpointing_dir: Path | str = "checkpoints",
+        checkpointing_dir: Path | str = CHECKPOINT_FOLDER,
     ) -> None:
         self.checkpoint_time_frequency = _check_frequency(
             "checkpoint_time_frequency", checkpoint_time_frequency

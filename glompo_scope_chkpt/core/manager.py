@@ -15,6 +15,7 @@ from typing import Any
 import dill
 import numpy as np
 
+from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
 from ..checkpoint.archive import read_checkpoint
 from ..checkpoint.locate import checkpoint_candidates
 from ..checkpoint.writer import take_checkpoint
@@ -38,15 +39,6 @@ from .state import ResumePoint, RunState
 __all__ = ["GloMPOManager"]
 
 logger = logging.getLogger(__name__)
-
-OUTPUT_FILES = (
-    "glompo_log.h5",
-    "glompo_manager_log.yml",
-    "trajectories.png",
-    "trajectories_best.png",
-)
-ROLLBACK_GLOB = "glompo_log.rollback-*.h5"
-"""Rows a resume rolled back out of the log (see ``log.rollback``); part of a run's output."""
 
 
 class GloMPOManager:
@@ -206,7 +198,7 @@ class GloMPOManager:
     @staticmethod
     def _clear_outputs(settings: ManagerSettings) -> None:
         outfile = settings.visualisation_args["movie_kwargs"]["outfile"]
-        still = Path(outfile).stem + "_final.png"
+        still = still_name(outfile)
         present = [settings.working_dir / n for n in (*OUTPUT_FILES, outfile, still)]
         present = [path for path in present if path.exists()]
         present += sorted(settings.working_dir.glob(ROLLBACK_GLOB))
@@ -274,7 +266,6 @@ class GloMPOManager:
             If that log is damaged, not a log, or locked by another program.
         """
         from ..checkpoint.payload import loads_run
-        from ..log.format import LOG_FILENAME
         from ..log.opener import check_log
 
         with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..log.format import LOG_FILENAME
+from .._run_files import LOG_FILENAME, SUMMARY_FILENAME
 from ..result import Result
 from .loop import Session
 from .outputs import RunLog, RunMovie
@@ -182,7 +182,7 @@ def _close_outputs(
                 from ..log.summary import write_trajectory_plots, write_yaml_summary
 
                 write_yaml_summary(
-                    settings.working_dir / "glompo_manager_log.yml", _summary(settings, state)
+                    settings.working_dir / SUMMARY_FILENAME, _summary(settings, state)
                 )
                 if settings.summary_files >= 2:
                     write_trajectory_plots(settings.working_dir, state.history)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._run_files import CHECKPOINT_FOLDER
 from ..convergence import BaseChecker, MaxFuncCalls
 from ..errors import InvalidSettingError
 from ..generators import BaseGenerator, RandomGenerator
@@ -140,7 +141,7 @@ class ManagerSettings:
         working_dir = writable_dir(kwargs.get("working_dir", "."), "working_dir")
         control = kwargs.get("checkpoint_control")
         if control is None:
-            control = CheckpointingControl(checkpointing_dir=working_dir / "checkpoints")
+            control = CheckpointingControl(checkpointing_dir=working_dir / CHECKPOINT_FOLDER)
         settings = cls(
             bounds=bounds,
             opt_selector=kwargs["opt_selector"],
@@ -192,11 +193,11 @@ class ManagerSettings:
 
     def _check_outputs_possible(self) -> None:
         """Fail now, not hours into the run, if checkpoints or the movie cannot be written."""
-        writable_dir(self.checkpoint_control.checkpointing_dir, "checkpointing_dir")
+        folder = writable_dir(self.checkpoint_control.checkpointing_dir, "checkpointing_dir")
         if self.visualisation and self.visualisation_args["record_movie"]:
-            from .._ffmpeg import ffmpeg_exe
+            from ..scope.vis_args import check_recording_possible
 
-            ffmpeg_exe()
+            check_recording_possible(self.visualisation_args, folder)
 
     def _check_types(self) -> None:
         checks = [

@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 
 from .._fileio import atomic_path
+from .._run_files import LOG_FILENAME
 from ..errors import InvalidSettingError, LogFileError
 
 __all__ = [
@@ -47,8 +48,6 @@ __all__ = [
     "validate_args",
 ]
 
-LOG_FILENAME = "glompo_log.h5"
-"""Name of the log in the working directory."""
 LOG_FORMAT = "glompo_scope_chkpt.log.writer/1"
 """Value of the root attribute ``format``: the layout described in :mod:`.writer`."""
 

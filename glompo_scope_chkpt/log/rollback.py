@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 
 from .._fileio import atomic_path
+from .._run_files import rollback_name
 from ..errors import LogFileError, LogKeyMismatchError
 from .format import (
     GROUP_PREFIX,
@@ -133,10 +134,9 @@ def _plan_rollback(f: h5py.File, bound: int) -> list[_Cut]:
 
 def _rollback_target(log_path: Path, checkpoint_name: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(checkpoint_name)).name) or "checkpoint"
-    base = f"{log_path.stem}.rollback-{safe}"
-    target, k = log_path.with_name(f"{base}.h5"), 1
+    target, k = log_path.with_name(rollback_name(log_path, safe)), 1
     while target.exists():
-        target, k = log_path.with_name(f"{base}.{k}.h5"), k + 1
+        target, k = log_path.with_name(rollback_name(log_path, safe, k)), k + 1
     return target
 
 

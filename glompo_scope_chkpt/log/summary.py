@@ -25,6 +25,7 @@ import numpy as np
 import yaml
 
 from .._fileio import atomic_path, atomic_write_text
+from .._run_files import SUMMARY_FILENAME, TRAJECTORY_BEST_FILENAME, TRAJECTORY_FILENAME
 from ..core.history import History, Marker
 
 if TYPE_CHECKING:
@@ -38,11 +39,6 @@ __all__ = [
     "write_yaml_summary",
     "write_trajectory_plots",
 ]
-
-SUMMARY_FILENAME = "glompo_manager_log.yml"
-"""Name of the YAML summary in the working directory."""
-TRAJECTORY_FILENAME = "trajectories.png"
-TRAJECTORY_BEST_FILENAME = "trajectories_best.png"
 
 _MARKER_STYLE = {"killed": ("x", "red"), "converged": ("*", "green"), "crashed": ("X", "black")}
 _VLINE_STYLE = {"checkpoint": ("grey", ":"), "resume": ("tab:blue", "--")}

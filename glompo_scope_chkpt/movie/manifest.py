@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .._fileio import atomic_write_text
+from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
 from ..errors import ManifestError
 from .segment_record import SegmentRecord, _bad
 
@@ -55,12 +56,12 @@ class Manifest:
     Not thread-safe: one writer (the manager) owns the manifest while a run is going.
     """
 
-    FILENAME = "movie_manifest.json"
+    FILENAME = MANIFEST_FILENAME
 
     def __init__(
         self,
         path: str | os.PathLike[str],
-        outfile: str = "glomporecording.mp4",
+        outfile: str = DEFAULT_MOVIE,
         segments: list[SegmentRecord] | None = None,
         working_dir: str | None = None,
     ) -> None:

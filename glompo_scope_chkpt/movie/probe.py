@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from .._run_files import SEGMENT_FORMAT
 from ..errors import StitchError
+from .video_info import VideoInfo
 
-__all__ = ["TS_PACKET_SIZE", "VideoInfo", "probe", "sha256_file"]
+__all__ = ["TS_PACKET_SIZE", "probe", "sha256_file"]
 
 _log = logging.getLogger(__name__)
 
@@ -26,55 +27,6 @@ TS_PACKET_SIZE = 188
 
 _CHUNK = 1 << 20
 _OPEN_OPTIONS = {"fpsprobesize": "0"}
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What stitching needs to know about one movie file (its first video stream).
-
-    Attributes
-    ----------
-    path
-        The file probed.
-    codec
-        Codec name as FFmpeg spells it, e.g. ``"h264"``.
-    width, height
-        Frame size in pixels.
-    pix_fmt
-        Pixel format, e.g. ``"yuv420p"``.
-    fps
-        Frame rate (frames per second).
-    time_base
-        Time base of the stream's timestamps, e.g. ``"1/90000"``.
-    frames
-        Number of complete frames: video packets, without corrupt ones (e.g. the last sample of an
-        mp4 cut short) and without the trailing partial packet of a cut MPEG-TS.
-    duration
-        Seconds from the first frame's start to the last frame's end.
-    truncated
-        True when the file was cut while being written (e.g. by a hard kill): an MPEG-TS whose
-        size is not a whole number of TS packets, or any file with corrupt packets. Only its
-        ``frames`` complete frames can be stitched.
-    has_audio
-        Whether the file also holds an audio stream (stitching keeps only the video).
-    """
-
-    path: Path
-    codec: str
-    width: int
-    height: int
-    pix_fmt: str
-    fps: float
-    time_base: str
-    frames: int
-    duration: float
-    truncated: bool = False
-    has_audio: bool = False
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """``(width, height)`` in pixels."""
-        return self.width, self.height
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -158,7 +110,7 @@ def _frame_rate(
 
 
 def _is_cut_transport_stream(path: Path, format_name: str) -> bool:
-    return "mpegts" in format_name.split(",") and path.stat().st_size % TS_PACKET_SIZE != 0
+    return SEGMENT_FORMAT in format_name.split(",") and path.stat().st_size % TS_PACKET_SIZE != 0
 
 
 def _read_info(av, path: Path) -> VideoInfo:

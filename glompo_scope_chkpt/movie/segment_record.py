@@ -3,10 +3,11 @@
 Notes
 -----
 The one concern of this module is a single entry of ``movie_manifest.json``: the
-:class:`SegmentRecord` dataclass, the field-by-field checks that ``SegmentRecord.from_dict``
-applies to an entry read from JSON (naming the manifest file in every error), and
-:func:`fill_media_fields`, which completes a record from a probe of its file. The manifest file
-itself (schema, version, loading, saving and the timeline) is in :mod:`.manifest`.
+:class:`SegmentRecord` dataclass, its JSON form and the field-by-field checks that
+``SegmentRecord.from_dict`` applies to an entry read from JSON (naming the manifest file in every
+error). What the segment's file holds is a :class:`~.video_info.VideoInfo`, stored in the entry
+as its fields ``frames`` to ``duration``. The manifest file itself (schema, version, loading,
+saving and the timeline) is in :mod:`.manifest`.
 
 A segment's ``status`` is one of:
 
@@ -28,19 +29,18 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..errors import ManifestError
+from .video_info import VideoInfo
 
-if TYPE_CHECKING:
-    from .probe import VideoInfo
-
-__all__ = ["STATUSES", "SegmentRecord", "fill_media_fields"]
+__all__ = ["STATUSES", "SegmentRecord"]
 
 STATUSES = ("complete", "superseded", "recording")
 
 _MEDIA_FIELDS = ("frames", "width", "height", "fps", "codec", "pix_fmt", "time_base", "duration")
+"""The fields of a :class:`VideoInfo` a manifest entry stores, in their order in the entry."""
 
 
 def _is_count(value: Any) -> bool:
@@ -80,22 +80,16 @@ class SegmentRecord:
     """One movie segment as the manifest describes it.
 
     ``index`` numbers segments in recording order and is never reused; ``path`` is relative to the
-    manifest's folder. The media fields (``frames`` to ``duration``) and ``sha256`` stay None
-    while the segment is recording and are filled when it is closed (from what the renderer
-    wrote, or from a probe of the file).
+    manifest's folder. ``video`` and ``sha256`` stay None while the segment is recording and are
+    set by :meth:`describe` when it is closed (from what the renderer wrote, or from a probe of
+    the file). ``video.path`` is where the file was when it was described (read from a manifest:
+    the manifest's folder joined with ``path``).
     """
 
     index: int
     path: str
     status: str = "recording"
-    frames: int | None = None
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    codec: str | None = None
-    pix_fmt: str | None = None
-    time_base: str | None = None
-    duration: float | None = None
+    video: VideoInfo | None = None
     checkpoint: str | None = None
     f_counter_start: int | None = None
     f_counter_end: int | None = None
@@ -103,9 +97,27 @@ class SegmentRecord:
     sha256: str | None = None
     created: str | None = field(default_factory=_now)
 
+    def describe(self, video: VideoInfo) -> None:
+        """Record what the segment's file holds, and its checksum.
+
+        Raises
+        ------
+        StitchError
+            If the file cannot be read for its checksum.
+        """
+        from .probe import sha256_file
+
+        self.video, self.sha256 = video, sha256_file(video.path)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready mapping stored in the manifest."""
-        return dataclasses.asdict(self)
+        """Return the JSON-ready mapping stored in the manifest (media fields None if unknown)."""
+        data: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "video":
+                data.update({name: getattr(self.video, name, None) for name in _MEDIA_FIELDS})
+            else:
+                data[f.name] = getattr(self, f.name)
+        return data
 
     @classmethod
     def from_dict(cls, d: Any, source: str | os.PathLike[str]) -> SegmentRecord:
@@ -126,8 +138,8 @@ class SegmentRecord:
         """
         if not isinstance(d, dict):
             raise ManifestError(_bad(source, "a segment entry", "is not a JSON object"))
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
+        names = {f.name for f in dataclasses.fields(cls)} - {"video"}
+        unknown = sorted(set(d) - names - set(_MEDIA_FIELDS))
         if unknown:
             raise ManifestError(
                 _bad(source, f"segment {d.get('index')!r}", f"has unknown fields {unknown}")
@@ -135,8 +147,9 @@ class SegmentRecord:
         for key in ("index", "path"):
             if key not in d:
                 raise ManifestError(_bad(source, "a segment entry", f"has no '{key}'"))
-        record = cls(**d)
+        record = cls(**{key: value for key, value in d.items() if key in names})
         record._validate(source)
+        record.video = _video_of_entry(d, record.path, source, f"segment {record.index}")
         return record
 
     def _validate(self, source: str | os.PathLike[str]) -> None:
@@ -147,10 +160,39 @@ class SegmentRecord:
         if self.status not in STATUSES:
             allowed = ", ".join(STATUSES)
             raise ManifestError(_bad(source, where, f"has status {self.status!r}, not {allowed}"))
-        for name, (is_ok, kind) in _FIELD_CHECKS.items():
-            value = getattr(self, name)
-            if value is not None and not is_ok(value):
-                raise ManifestError(_bad(source, where, f"has {name}={value!r}, not {kind}"))
+        values = {name: getattr(self, name) for name in _FIELD_CHECKS if name not in _MEDIA_FIELDS}
+        if self.video is not None:
+            values.update({name: getattr(self.video, name) for name in _MEDIA_FIELDS})
+        _check_fields(values, source, where)
+
+
+def _video_of_entry(
+    d: dict[str, Any], path: str, source: str | os.PathLike[str], where: str
+) -> VideoInfo | None:
+    """The media fields of a manifest entry as a description of ``path``; None if all are null.
+
+    Raises
+    ------
+    ManifestError
+        If a field has the wrong type, or some are given and others are not.
+    """
+    media = {name: d.get(name) for name in _MEDIA_FIELDS}
+    _check_fields(media, source, where)
+    missing = [name for name, value in media.items() if value is None]
+    if len(missing) == len(media):
+        return None
+    if missing:
+        raise ManifestError(_bad(source, where, f"has no {', '.join(missing)}"))
+    file = Path(source).parent.joinpath(*PurePosixPath(path).parts)
+    return VideoInfo(file, **media)
+
+
+def _check_fields(values: dict[str, Any], source: str | os.PathLike[str], where: str) -> None:
+    """Refuse a value of the wrong type or range (None means unknown and is accepted)."""
+    for name, value in values.items():
+        is_ok, kind = _FIELD_CHECKS[name]
+        if value is not None and not is_ok(value):
+            raise ManifestError(_bad(source, where, f"has {name}={value!r}, not {kind}"))
 
 
 def _bad(source: str | os.PathLike[str], where: str, what: str) -> str:
@@ -168,30 +210,3 @@ def _check_relative(path: Any, source: str | os.PathLike[str], where: str) -> No
         raise ManifestError(
             _bad(source, where, f"has path {path!r}, which is not inside the manifest's folder")
         )
-
-
-def fill_media_fields(
-    record: SegmentRecord, info: VideoInfo, sha256: str | None = None
-) -> SegmentRecord:
-    """Copy probe results (and a checksum of the file) into ``record``; return it.
-
-    Parameters
-    ----------
-    record
-        The segment to complete.
-    info
-        The probe of the segment's file.
-    sha256
-        The file's checksum if already known; computed from ``info.path`` otherwise.
-
-    Raises
-    ------
-    StitchError
-        If the checksum must be computed and the file cannot be read.
-    """
-    from .probe import sha256_file
-
-    for name in _MEDIA_FIELDS:
-        setattr(record, name, getattr(info, name))
-    record.sha256 = sha256 if sha256 is not None else sha256_file(info.path)
-    return record

@@ -21,27 +21,25 @@ import math
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from .._ffmpeg import ffmpeg_process
+from .._run_files import SEGMENT_FORMAT
 from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
+from .video_info import VideoInfo
 
 __all__ = [
     "MPEGTS_TIME_BASE",
-    "SEGMENT_SUFFIX",
-    "SegmentStats",
     "SegmentWriter",
     "codec_name",
 ]
 
 log = logging.getLogger(__name__)
 
-SEGMENT_SUFFIX = ".ts"
-"""File ending of live movie segments (MPEG-TS)."""
 MPEGTS_TIME_BASE = "1/90000"
 """Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
+_PIX_FMT = "yuv420p"
 
 _LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
     "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],
@@ -53,22 +51,6 @@ _CODEC_NAMES = dict(libx264="h264", libopenh264="h264", libx265="hevc", libaom_a
 def codec_name(encoder: str) -> str:
     """Return the codec an encoder writes, as probing names it (``libx264`` -> ``h264``)."""
     return _CODEC_NAMES.get(encoder.replace("-", "_"), encoder)
-
-
-@dataclass(frozen=True)
-class SegmentStats:
-    """What a finished segment holds, as needed to list and stitch it."""
-
-    path: Path
-    frames: int
-    width: int
-    height: int
-    fps: float
-    codec: str = "h264"
-    pix_fmt: str = "yuv420p"
-    exact: bool = True
-    """Whether these fields are what ffmpeg wrote: not when ``extra_args`` may have changed the
-    size, rate or frame count, or the encoder's codec is not known here; probe the file then."""
 
 
 class SegmentWriter:
@@ -88,6 +70,9 @@ class SegmentWriter:
         Target bitrate in kbit/s, or ``None`` for the encoder's default quality.
     extra_args
         Further ffmpeg output arguments, placed before the output file.
+    ffmpeg
+        The ffmpeg binary to run; by default the one :func:`~glompo_scope_chkpt._ffmpeg.ffmpeg_exe`
+        finds when the segment starts.
 
     Raises
     ------
@@ -109,6 +94,7 @@ class SegmentWriter:
         codec: str = "libx264",
         bitrate: float | None = None,
         extra_args: Sequence[str] | None = None,
+        ffmpeg: str | None = None,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise InvalidSettingError(
@@ -119,7 +105,7 @@ class SegmentWriter:
             raise InvalidSettingError(f"Movie fps must be > 0, not {fps!r}.")
         self.path, self.width, self.height = Path(path), int(width), int(height)
         self.fps, self.codec, self.bitrate = float(fps), codec, bitrate
-        self.extra_args = list(extra_args or [])
+        self.extra_args, self.ffmpeg = list(extra_args or []), ffmpeg
         self.frames = 0
         self._frame_bytes = self.width * self.height * 4
         self._stack: contextlib.ExitStack | None = None
@@ -146,21 +132,28 @@ class SegmentWriter:
         ]
         if self.bitrate is not None:
             args += ["-b:v", f"{self.bitrate:g}k"]
-        args += ["-pix_fmt", "yuv420p", "-flush_packets", "1", *self.extra_args]
-        return [*args, "-f", "mpegts", str(self.path)]
+        args += ["-pix_fmt", _PIX_FMT, "-flush_packets", "1", *self.extra_args]
+        return [*args, "-f", SEGMENT_FORMAT, str(self.path)]
 
     @property
-    def stats(self) -> SegmentStats:
-        """The segment's description (frames so far)."""
-        known = self.codec.replace("-", "_") in _CODEC_NAMES
-        return SegmentStats(
-            self.path,
-            self.frames,
-            self.width,
-            self.height,
-            self.fps,
-            codec_name(self.codec),
-            exact=known and not self.extra_args,
+    def info(self) -> VideoInfo | None:
+        """The segment as written so far, or None when only a probe of the file can tell.
+
+        ``extra_args`` may change the size, rate or frame count, and the codec of an encoder not
+        known here is unknown: the file must be probed then.
+        """
+        if self.extra_args or self.codec.replace("-", "_") not in _CODEC_NAMES:
+            return None
+        return VideoInfo(
+            path=self.path,
+            codec=codec_name(self.codec),
+            width=self.width,
+            height=self.height,
+            pix_fmt=_PIX_FMT,
+            fps=self.fps,
+            time_base=MPEGTS_TIME_BASE,
+            frames=self.frames,
+            duration=self.frames / self.fps,
         )
 
     @property
@@ -187,7 +180,9 @@ class SegmentWriter:
             )
         stack = contextlib.ExitStack()
         proc = stack.enter_context(
-            ffmpeg_process(self.command(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            ffmpeg_process(
+                self.command(), exe=self.ffmpeg, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+            )
         )
         self._stack, self._proc = stack, proc
         _widen_pipe(proc.stdin.fileno(), self._frame_bytes)

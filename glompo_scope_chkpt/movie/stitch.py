@@ -29,9 +29,10 @@ from pathlib import Path
 
 from .._fileio import TMP_MARK
 from ..errors import FFmpegError, StitchError
-from .probe import VideoInfo, probe
+from .probe import probe
 from .stitch_ffmpeg import ProgressCallback, _remux_complete_frames, _write
 from .stitch_plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
+from .video_info import VideoInfo
 
 __all__ = ["stitch"]
 

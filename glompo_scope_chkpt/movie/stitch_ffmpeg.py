@@ -16,9 +16,11 @@ from pathlib import Path
 
 from .._ffmpeg import ffmpeg_process, run_ffmpeg
 from .._fileio import atomic_path
+from .._run_files import MOVIE_FORMATS
 from ..errors import FFmpegError, StitchError
-from .probe import VideoInfo, probe
-from .stitch_plan import OUTPUT_FORMATS, StitchReport, _same_fps
+from .probe import probe
+from .stitch_plan import StitchReport, _same_fps
+from .video_info import VideoInfo
 
 __all__: list[str] = []  # helpers of :func:`~.stitch.stitch` only
 
@@ -32,7 +34,7 @@ ProgressCallback = Callable[[float], None]
 
 def _remux_complete_frames(info: VideoInfo, folder: Path, number: int) -> VideoInfo:
     """Copy the complete frames of a movie cut short into ``folder``; return the copy's probe."""
-    suffix = info.path.suffix.lower() if info.path.suffix.lower() in OUTPUT_FORMATS else ".mkv"
+    suffix = info.path.suffix.lower() if info.path.suffix.lower() in MOVIE_FORMATS else ".mkv"
     part = folder / f"part{number:04d}{suffix}"
     _log.warning(
         "%s was cut short (a killed recording?): using its %d complete frames",
@@ -41,7 +43,7 @@ def _remux_complete_frames(info: VideoInfo, folder: Path, number: int) -> VideoI
     )
     source = ["-fflags", "+discardcorrupt", "-i", str(info.path.resolve())]
     copy = ["-map", "0:v:0", "-c", "copy", "-frames:v", str(info.frames)]
-    run_ffmpeg(["-loglevel", "error", *source, *copy, "-f", OUTPUT_FORMATS[suffix], str(part)])
+    run_ffmpeg(["-loglevel", "error", *source, *copy, "-f", MOVIE_FORMATS[suffix], str(part)])
     fixed = probe(part)
     if fixed.frames != info.frames:
         raise StitchError(

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._run_files import MOVIE_FORMATS
 from ..errors import StitchError
-from .probe import VideoInfo
+from .video_info import VideoInfo
 
 __all__ = [
     "MODES",
-    "OUTPUT_FORMATS",
     "StitchReport",
     "check_crf",
     "check_output",
@@ -28,8 +28,6 @@ __all__ = [
 ]
 
 MODES = ("auto", "copy", "reencode")
-OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".ts": "mpegts"}
-"""Output suffixes understood, and the ffmpeg muxer each one uses."""
 
 _FPS_RTOL = 1e-3
 
@@ -157,11 +155,11 @@ def check_output(inputs: Sequence[Path], output: Path, force: bool) -> str:
         If the suffix is unknown, the folder is missing, ``output`` is a folder or one of the
         ``inputs``, or it exists and ``force`` is False.
     """
-    fmt = OUTPUT_FORMATS.get(output.suffix.lower())
+    fmt = MOVIE_FORMATS.get(output.suffix.lower())
     if fmt is None:
         raise StitchError(
             f"Cannot tell the movie format of {output}: name it with one of "
-            f"{', '.join(OUTPUT_FORMATS)} (e.g. .mp4)."
+            f"{', '.join(MOVIE_FORMATS)} (e.g. .mp4)."
         )
     if not output.parent.is_dir():
         raise StitchError(f"Cannot write {output}: the folder {output.parent} does not exist.")

@@ -8,31 +8,30 @@ timeline is stitched into the configured movie in the working directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .._fileio import atomic_path, fsync_dir
+from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from ..core.history import Marker
 from ..core.state import RunState
 from ..errors import StitchError
 from ..scope.live import LiveScope
 from .manifest import Manifest
-from .probe import VideoInfo, probe
-from .segment_record import SegmentRecord, fill_media_fields
-from .segment_writer import MPEGTS_TIME_BASE, SegmentStats
+from .probe import probe
+from .segment_record import SegmentRecord
 from .stitch import stitch
 
-__all__ = ["MovieTimeline", "SEGMENT_FOLDER"]
+__all__ = ["MovieTimeline"]
 
 logger = logging.getLogger(__name__)
-
-SEGMENT_FOLDER = "segments"
-"""Folder of the movie segments, inside the checkpointing dir beside the manifest."""
 
 
 class MovieTimeline:
@@ -73,11 +72,13 @@ class MovieTimeline:
         self.recording = bool(args["record_movie"])
         outfile = args["movie_kwargs"]["outfile"]
         self.outfile = working_dir / outfile
-        self.still = working_dir / f"{Path(outfile).stem}_final.png"
+        self.still = working_dir / still_name(outfile)
         self.stem = Path(outfile).stem
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
         self.manifest: Manifest | None = None
         self.current: SegmentRecord | None = None
+        self._failure: BaseException | None = None
+        """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
             self.segment_dir.mkdir(parents=True, exist_ok=True)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
@@ -106,9 +107,9 @@ class MovieTimeline:
         for record in self.manifest.supersede_except(keep):
             if not self._locate(record):
                 continue
-            if record.frames is None:
+            if record.video is None:
                 try:
-                    fill_media_fields(record, probe(self.manifest.absolute(record)))
+                    record.describe(probe(self.manifest.absolute(record)))
                 except StitchError as exc:
                     logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
             logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
@@ -121,7 +122,7 @@ class MovieTimeline:
         """
         if self.manifest.absolute(record).exists():
             return True
-        found = sorted(self.segment_dir.glob(f"{self.stem}.{record.index:04d}.*.ts"))
+        found = sorted(self.segment_dir.glob(segment_name(self.stem, record.index, "*")))
         if len(found) == 1:
             record.path = self.manifest.relative(found[0])
             return True
@@ -146,7 +147,7 @@ class MovieTimeline:
         :meth:`_locate` drops on the next start, never a file the manifest does not know.
         """
         index = self.manifest.next_index()
-        path = self.segment_dir / f"{self.stem}.{index:04d}.recording.ts"
+        path = self.segment_dir / segment_name(self.stem, index, "recording")
         self.current = SegmentRecord(
             index=index,
             path=path.relative_to(self.manifest.folder).as_posix(),
@@ -162,19 +163,18 @@ class MovieTimeline:
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
         """Finish the current segment, rename it after ``label`` and complete its record.
 
-        The record is filled from what the renderer wrote, or from a probe of the file when
-        ``extra_args`` or an unknown encoder may have changed it; the caller saves the manifest.
+        The caller saves the manifest.
         """
         record, self.current = self.current, None
-        stats = self.scope.close_segment()
+        video = self.scope.close_segment()
         source = self.manifest.absolute(record)
-        target = self.segment_dir / f"{self.stem}.{record.index:04d}.{label}.ts"
+        target = self.segment_dir / segment_name(self.stem, record.index, label)
         if target.exists():
             raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
         os.replace(source, target)
         fsync_dir(self.segment_dir)
         record.path = target.relative_to(self.manifest.folder).as_posix()
-        fill_media_fields(record, _written(stats, target) if stats.exact else probe(target))
+        record.describe(dataclasses.replace(video, path=target))
         record.status, record.checkpoint = "complete", checkpoint
         record.f_counter_end = self.state.f_counter
 
@@ -194,20 +194,31 @@ class MovieTimeline:
         """
         if not self.recording:
             return []
-        if self.current is not None:
-            self._close_segment(f"chk_{name}", name)
-        timeline = [record.index for record in self.manifest.timeline()]
-        if start_next:
-            self._start_segment()
-        else:
-            self.manifest.save()
+        with self._noting_failure():
+            if self.current is not None:
+                self._close_segment(f"chk_{name}", name)
+            timeline = [record.index for record in self.manifest.timeline()]
+            if start_next:
+                self._start_segment()
+            else:
+                self.manifest.save()
         return timeline
+
+    @contextlib.contextmanager
+    def _noting_failure(self) -> Iterator[None]:
+        """Remember that recording failed: the session ends with that error, not a stitch."""
+        try:
+            yield
+        except BaseException as exc:
+            self._failure = exc
+            raise
 
     def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
         """Close the last segment and, if asked, stitch the timeline into the movie.
 
         When the run ended (``stitch_movie``), the final picture is also saved as
-        ``<outfile stem>_final.png`` beside the movie.
+        ``<outfile stem>_final.png`` beside the movie. After a recording failure (whose error
+        ends the session) the scope is only closed: nothing is stitched.
 
         Returns
         -------
@@ -215,14 +226,16 @@ class MovieTimeline:
             The stitched movie, if one was made.
         """
         try:
-            if self.recording and self.current is not None:
-                self._close_segment("final", None)
-                self.manifest.save()
-            if stitch_movie:
-                self.scope.save_still(self.still)
+            if self._failure is None:
+                with self._noting_failure():
+                    if self.recording and self.current is not None:
+                        self._close_segment("final", None)
+                        self.manifest.save()
+                    if stitch_movie:
+                        self.scope.save_still(self.still)
         finally:
             self.scope.close()
-        if not (self.recording and stitch_movie):
+        if not (self.recording and stitch_movie) or self._failure is not None:
             return None
         segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
         report = stitch(segments, self.outfile, mode="auto", force=True)
@@ -234,18 +247,3 @@ class MovieTimeline:
             report.mode_used,
         )
         return self.outfile
-
-
-def _written(stats: SegmentStats, path: Path) -> VideoInfo:
-    """Describe a segment the renderer closed from what it wrote: MPEG-TS, constant frame rate."""
-    return VideoInfo(
-        path=path,
-        codec=stats.codec,
-        width=stats.width,
-        height=stats.height,
-        pix_fmt=stats.pix_fmt,
-        fps=stats.fps,
-        time_base=MPEGTS_TIME_BASE,
-        frames=stats.frames,
-        duration=stats.frames / stats.fps,
-    )

@@ -46,11 +46,12 @@ from typing import Any
 from .._ffmpeg import ffmpeg_exe
 from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
-from ..movie.segment_writer import SegmentStats
+from ..movie.probe import probe
+from ..movie.video_info import VideoInfo
 from .cursor import HistoryCursor
 from .vis_args import validate_visualisation_args
 
-__all__ = ["LiveScope", "SegmentStats", "recv_message", "send_message"]
+__all__ = ["LiveScope", "recv_message", "send_message"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,11 @@ def _spawn_renderer() -> subprocess.Popen:
         env=env,
         close_fds=True,
     )
+
+
+def _described(path: Path, written: VideoInfo | None) -> VideoInfo:
+    """The closed segment at ``path``: what the renderer wrote, else a probe of the file."""
+    return probe(path) if written is None else dataclasses.replace(written, path=path)
 
 
 class _ChannelError(Exception):
@@ -306,12 +312,15 @@ class LiveScope:
                 f"Cannot start segment '{path}': '{self._segment}' is still recording; "
                 "close it first."
             )
-        ffmpeg_exe()
-        self._call("start", (str(path.absolute()), self.args["writer_kwargs"]))
+        writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
+        self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
         self._segment = path
 
-    def close_segment(self) -> SegmentStats:
+    def close_segment(self) -> VideoInfo:
         """Draw pending changes as a last frame, finish the segment and return its description.
+
+        The description is what the renderer wrote, or a probe of the file when ``extra_args``
+        or an encoder unknown to the writer may have changed it.
 
         Raises
         ------
@@ -319,12 +328,13 @@ class LiveScope:
             If no segment is being recorded, or the renderer stopped.
         FFmpegError
             If ffmpeg failed while recording this segment.
+        StitchError
+            If the segment must be probed and cannot be read.
         """
         if self._segment is None:
             raise ScopeError("No movie segment is being recorded; nothing to close.")
         path, self._segment = self._segment, None
-        stats: SegmentStats = self._call("close_segment")
-        return dataclasses.replace(stats, path=path)
+        return _described(path, self._call("close_segment"))
 
     def save_still(self, path: str | os.PathLike[str]) -> None:
         """Write the current picture (every point so far) as a PNG at ``path``, atomically.
@@ -346,13 +356,14 @@ class LiveScope:
         """
         self._call("sync")
 
-    def close(self) -> SegmentStats | None:
+    def close(self) -> VideoInfo | None:
         """Finish the open segment (if any), stop the renderer and its thread; idempotent.
 
         Returns
         -------
-        SegmentStats or None
-            The closed segment, or ``None`` if none was recording (or already closed).
+        VideoInfo or None
+            The closed segment (as :meth:`close_segment` describes it), or ``None`` if none was
+            recording, the renderer had stopped, or the scope was closed already.
 
         Raises
         ------
@@ -363,13 +374,13 @@ class LiveScope:
             return None
         self._closed = True
         path, self._segment = self._segment, None
-        stats = None
         try:
             with contextlib.suppress(ScopeError):
-                stats = self._call("quit")
+                info = self._call("quit")
+                return None if path is None else _described(path, info)
         finally:
             self._stop_process()
-        return None if stats is None else dataclasses.replace(stats, path=path)
+        return None
 
     def _stop_process(self) -> None:
         self._thread.join(timeout=_COMMAND_TIMEOUT)

@@ -35,7 +35,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import GloMPOError, ScopeError
-from ..movie.segment_writer import SegmentStats, SegmentWriter
+from ..movie.segment_writer import SegmentWriter
+from ..movie.video_info import VideoInfo
 
 __all__ = ["renderer_main"]
 
@@ -146,15 +147,15 @@ class _Renderer:
             return True
         return False
 
-    def _on_start(self, payload: tuple[str, Mapping[str, Any]]) -> None:
-        path, kwargs = payload
+    def _on_start(self, payload: tuple[str, Mapping[str, Any], str]) -> None:
+        path, kwargs, ffmpeg = payload
         if self.writer is not None:
             raise ScopeError(f"Cannot start '{path}': '{self.writer.path}' is still recording.")
         width, height = self.plot.canvas.get_width_height(physical=True)
-        writer = SegmentWriter(path, width, height, **kwargs)  # fps, codec, bitrate, extra_args
+        writer = SegmentWriter(path, width, height, ffmpeg=ffmpeg, **kwargs)
         self.writer, self.failed = writer.setup(), None
 
-    def _on_close_segment(self, _payload: None) -> SegmentStats:
+    def _on_close_segment(self, _payload: None) -> VideoInfo | None:
         if self.writer is None:
             failed, self.failed = self.failed, None
             raise failed or ScopeError("No movie segment is being recorded; nothing to close.")
@@ -162,7 +163,7 @@ class _Renderer:
             self._write_frame()
         writer, self.writer = self.writer, None
         writer.close()
-        return writer.stats
+        return writer.info
 
     def _on_still(self, path: str) -> None:
         self.plot.save_png(path)
@@ -170,7 +171,7 @@ class _Renderer:
     def _on_sync(self, _payload: None) -> None:
         return None
 
-    def _on_quit(self, _payload: None) -> SegmentStats | None:
+    def _on_quit(self, _payload: None) -> VideoInfo | None:
         return self._on_close_segment(None) if self.writer is not None else None
 
     @property

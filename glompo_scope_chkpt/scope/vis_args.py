@@ -22,10 +22,11 @@ The keys are GloMPO's scope arguments, so scripts migrating from GloMPO keep the
     ``None`` for the encoder's default; GloMPO's ``-1`` means the same) and ``extra_args`` (extra
     ffmpeg output arguments, a list of strings, or ``None``).
 ``movie_kwargs``
-    ``outfile`` (the final movie, default ``glomporecording.mp4``; must end in one of
-    :data:`VIDEO_SUFFIXES`), ``dpi`` (> 0, default 100) and ``figsize`` (width and height in inches,
-    default ``(12, 8)``, i.e. 1200x800 pixels at 100 dpi; the pixel size is rounded down to even
-    numbers, as H.264 in yuv420p requires).
+    ``outfile`` (the final movie, default ``glomporecording.mp4``; its suffix must name a
+    container the movie can be stitched into, such as ``.mp4`` or ``.mkv``), ``dpi`` (> 0,
+    default 100) and ``figsize`` (width and height in inches, default ``(12, 8)``, i.e. 1200x800
+    pixels at 100 dpi; the pixel size is rounded down to even numbers, as H.264 in yuv420p
+    requires).
 """
 
 from __future__ import annotations
@@ -35,21 +36,20 @@ import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._run_files import DEFAULT_MOVIE, MOVIE_FORMATS
 from ..errors import InvalidSettingError
 
 __all__ = [
     "DEFAULT_VISUALISATION_ARGS",
-    "VIDEO_SUFFIXES",
+    "check_recording_possible",
     "merge_visualisation_args",
     "validate_visualisation_args",
 ]
-
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".ts")
-"""File name endings accepted for ``movie_kwargs['outfile']`` (containers that hold H.264)."""
 
 DEFAULT_VISUALISATION_ARGS: dict[str, Any] = {
     "x_range": None,
@@ -60,7 +60,7 @@ DEFAULT_VISUALISATION_ARGS: dict[str, Any] = {
     "events_per_flush": 10,
     "elitism": False,
     "writer_kwargs": {"fps": 10, "codec": "libx264", "bitrate": None, "extra_args": None},
-    "movie_kwargs": {"outfile": "glomporecording.mp4", "dpi": 100, "figsize": (12.0, 8.0)},
+    "movie_kwargs": {"outfile": DEFAULT_MOVIE, "dpi": 100, "figsize": (12.0, 8.0)},
 }
 """Every key with its default. Treat as read-only: :func:`validate_visualisation_args` copies it."""
 
@@ -150,8 +150,9 @@ def _check_movie(movie: dict[str, Any]) -> None:
     if not isinstance(outfile, (str, os.PathLike)):
         raise _fail("movie_kwargs.outfile", outfile, "a file name")
     outfile = os.fspath(outfile)
-    if not outfile.lower().endswith(VIDEO_SUFFIXES):
-        raise _fail("movie_kwargs.outfile", outfile, f"a name ending in one of {VIDEO_SUFFIXES}")
+    if os.path.splitext(outfile)[1].lower() not in MOVIE_FORMATS:
+        endings = ", ".join(MOVIE_FORMATS)
+        raise _fail("movie_kwargs.outfile", outfile, f"a movie name ending in {endings}")
     movie["outfile"] = outfile
     dpi = movie["dpi"]
     if not _is_real(dpi) or not math.isfinite(dpi) or dpi <= 0:
@@ -248,3 +249,30 @@ def merge_visualisation_args(saved: Mapping, overrides: Mapping | None) -> dict[
         else:
             merged[key] = value
     return validate_visualisation_args(merged)
+
+
+def check_recording_possible(args: Mapping[str, Any], folder: Path) -> None:
+    """Refuse now a movie that validated ``args`` describe but the run could not make.
+
+    One frame is recorded with ``writer_kwargs['codec']`` and put in the container that
+    ``movie_kwargs['outfile']`` names, with the ffmpeg the run will use (see
+    :mod:`glompo_scope_chkpt.movie.recording_check`), so that a codec the segments or the movie
+    cannot hold fails here instead of at the first checkpoint or the final stitch.
+
+    Parameters
+    ----------
+    args
+        The output of :func:`validate_visualisation_args`.
+    folder
+        An existing, writable folder for the trial's files (the checkpointing directory).
+
+    Raises
+    ------
+    InvalidSettingError
+        Naming the option, ffmpeg's own words and what to use instead.
+    FFmpegNotFoundError
+        If no ffmpeg binary is available.
+    """
+    from ..movie.recording_check import check_recording
+
+    check_recording(args["writer_kwargs"]["codec"], args["movie_kwargs"]["outfile"], folder)
