@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from media_helpers import decode, make_segment, truncate
 
 from glompo_scope_chkpt._ffmpeg import run_ffmpeg
 from glompo_scope_chkpt.errors import StitchError
 from glompo_scope_chkpt.movie.probe import VideoInfo, probe, sha256_file
+from tests.helpers.media import decode, make_segment, truncate
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from media_helpers import decode, ffmpeg_children
 
 from glompo_scope_chkpt._ffmpeg import ffmpeg_process
 from glompo_scope_chkpt.errors import FFmpegError
+from tests.helpers.media import decode, ffmpeg_children
 
 RAW_INPUT = ["-f", "rawvideo", "-pix_fmt", "gray", "-s", "16x16", "-framerate", "5", "-i", "-"]
 

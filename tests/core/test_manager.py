@@ -12,7 +12,11 @@ from pathlib import Path
 import dill
 import numpy as np
 import pytest
-from tasks import (
+
+from glompo_scope_chkpt import GloMPOManager
+from glompo_scope_chkpt.convergence import MaxFuncCalls, MaxSeconds, TargetCost
+from glompo_scope_chkpt.errors import CheckpointError, InvalidSettingError, TaskNotAvailableError
+from tests.helpers.tasks import (
     ConcurrencyProbe,
     FailsAt,
     PicklableSavableTask,
@@ -23,10 +27,6 @@ from tasks import (
     slow_sphere,
     sphere,
 )
-
-from glompo_scope_chkpt import GloMPOManager
-from glompo_scope_chkpt.convergence import MaxFuncCalls, MaxSeconds, TargetCost
-from glompo_scope_chkpt.errors import CheckpointError, InvalidSettingError, TaskNotAvailableError
 
 
 def _names(manager: GloMPOManager) -> list[str]:

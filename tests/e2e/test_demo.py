@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_helpers import assert_decodes_cleanly
 
 from glompo_scope_chkpt.cli.main import main
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.media import assert_decodes_cleanly
 
 pytestmark = pytest.mark.slow
 

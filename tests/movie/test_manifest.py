@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from media_helpers import make_run, make_segment
 
 from glompo_scope_chkpt.errors import ManifestError
 from glompo_scope_chkpt.movie.manifest import MANIFEST_SCHEMA, Manifest
 from glompo_scope_chkpt.movie.probe import probe, sha256_file
 from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
+from tests.helpers.media import make_run, make_segment
 
 
 def _record(index: int, status: str = "complete", **kw) -> SegmentRecord:

@@ -13,12 +13,12 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from media_helpers import assert_decodes_cleanly
 
 from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.movie.probe import probe
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
+from tests.helpers.media import assert_decodes_cleanly
 
 pytest.importorskip("tkinter", reason="the window needs tkinter")
 

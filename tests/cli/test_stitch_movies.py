@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from media_helpers import decode, make_run, make_segment
 
 from glompo_scope_chkpt.cli.stitch_movies import main
+from tests.helpers.media import decode, make_run, make_segment
 
 SMALL = (160, 120)
-TIMELINE = 12 + 14 + 11  # segments 1, 4 and 5 of media_helpers.RUN_LAYOUT
+TIMELINE = 12 + 14 + 11  # segments 1, 4 and 5 of tests.helpers.media.RUN_LAYOUT
 
 
 @pytest.fixture

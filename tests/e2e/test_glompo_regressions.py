@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import decode
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.log.writer import read_log
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer
+from tests.helpers.media import decode
 
 VIS = {"record_movie": True, "events_per_flush": 10, "movie_kwargs": {"dpi": 40}}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from media_helpers import decode, ffmpeg_children, make_segment, truncate
 
 from glompo_scope_chkpt.errors import StitchError
 from glompo_scope_chkpt.movie.probe import probe
 from glompo_scope_chkpt.movie.stitch import stitch
 from glompo_scope_chkpt.movie.stitch_plan import StitchReport, incompatibility
+from tests.helpers.media import decode, ffmpeg_children, make_segment, truncate
 
 SMALL = (160, 120)
 AWKWARD = ["plain.ts", "with space.ts", "it's [quoted] (1).ts", "ünïcødé ✓ 'x'.ts"]

@@ -14,16 +14,16 @@ import av
 import numpy as np
 import pytest
 from matplotlib.image import imread
-from media_helpers import assert_decodes_cleanly
-from proc_helpers import ffmpeg_writing, wait_gone
 
 from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.errors import ScopeError, SegmentExistsError
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
+from tests.helpers.media import assert_decodes_cleanly
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.procs import ffmpeg_writing, wait_gone
 
-REPO = Path(__file__).resolve().parents[1]
 SMALL = {"figsize": (2.4, 1.6), "dpi": 100}
 
 
@@ -226,7 +226,7 @@ def _wait_for_frames_on_disk(path: Path, frames: int, timeout: float = 20.0) -> 
 @pytest.mark.parametrize("kill_all", [False, True], ids=["manager-killed", "all-killed"])
 def test_sigkill_keeps_a_playable_segment(tmp_path: Path, kill_all: bool) -> None:
     path = tmp_path / "killed.ts"
-    python_path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    python_path = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, PYTHONPATH=python_path)
     proc = subprocess.Popen(
         [sys.executable, "-c", _RECORDER_SCRIPT, str(path)], stdout=subprocess.PIPE, env=env

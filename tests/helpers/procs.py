@@ -1,7 +1,6 @@
 """Finding and waiting for the processes a test started, from Linux ``/proc``.
 
-Import from tests as ``from proc_helpers import is_running, wait_gone`` (``conftest.py`` puts the
-tests folder on ``sys.path``).
+Import from tests as ``from tests.helpers.procs import is_running, wait_gone``.
 """
 
 from __future__ import annotations

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import decode
 
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.media import decode
+from tests.helpers.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = REPO_ROOT / "scripts"
 EVALUATIONS = 3000
 """3000 calls of 20 ms on two threads: ~32 s of work, more than one run of a one-minute job
 warned 30 s before its end can do, so the job must be requeued at least once."""

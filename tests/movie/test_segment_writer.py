@@ -7,11 +7,11 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media_helpers import assert_decodes_cleanly
-from proc_helpers import is_running, processes_mentioning
 
 from glompo_scope_chkpt.errors import FFmpegError, InvalidSettingError, SegmentExistsError
 from glompo_scope_chkpt.movie.segment_writer import SegmentStats, SegmentWriter, codec_name
+from tests.helpers.media import assert_decodes_cleanly
+from tests.helpers.procs import is_running, processes_mentioning
 
 WIDTH, HEIGHT = 96, 64
 

@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
-from media_helpers import decode, ffmpeg_children
-from proc_helpers import descendants
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.movie.probe import probe, sha256_file
+from tests.helpers.media import decode, ffmpeg_children
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.procs import descendants
+from tests.helpers.tasks import slow_sphere
 
 VIS = {"record_movie": True, "events_per_flush": 10, "movie_kwargs": {"dpi": 40}}
 
@@ -124,7 +126,7 @@ def test_interrupted_session_does_not_stitch_and_resume_continues_the_movie(make
         visualisation=True,
         visualisation_args=VIS,
         convergence_checker=MaxFuncCalls(100_000),
-        task=__import__("tasks").slow_sphere,
+        task=slow_sphere,
         control={"checkpoint_iter_frequency": 150},
     )
     timer = __import__("threading").Timer(1.5, os.kill, (os.getpid(), signal.SIGUSR1))
@@ -146,8 +148,8 @@ def test_interrupted_session_does_not_stitch_and_resume_continues_the_movie(make
 
 _KILL_SCRIPT = """
 import sys
-sys.path.insert(0, {tests!r})
-from tasks import slow_sphere
+sys.path.insert(0, {repo!r})
+from tests.helpers.tasks import slow_sphere
 from glompo_scope_chkpt import GloMPOManager, CheckpointingControl
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.optimizers import CMAOptimizer
@@ -176,9 +178,7 @@ def _recording_has_frames(chk: Path, after_checkpoints: int) -> bool:
 @pytest.mark.slow
 def test_sigkill_while_recording_keeps_the_segment_and_marks_it_superseded(tmp_path):
     work, chk = tmp_path / "run", tmp_path / "run" / "chk"
-    script = _KILL_SCRIPT.format(
-        tests=str(Path(__file__).parent), work=str(work), chk=str(chk), vis=VIS
-    )
+    script = _KILL_SCRIPT.format(repo=str(REPO_ROOT), work=str(work), chk=str(chk), vis=VIS)
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)])
     deadline = time.monotonic() + 60
     while not _recording_has_frames(chk, after_checkpoints=2) and time.monotonic() < deadline:

@@ -1,7 +1,6 @@
 """Test movies made by the ffmpeg binary, and decoding them to count their frames.
 
-Import from tests as ``from media_helpers import make_segment, decode`` (``conftest.py`` puts the
-tests folder on ``sys.path``).
+Import from tests as ``from tests.helpers.media import make_segment, decode``.
 """
 
 from __future__ import annotations
@@ -12,12 +11,11 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from proc_helpers import processes
-
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe, run_ffmpeg
 from glompo_scope_chkpt.movie.manifest import Manifest
 from glompo_scope_chkpt.movie.probe import probe
 from glompo_scope_chkpt.movie.segment_record import SegmentRecord, fill_media_fields
+from tests.helpers.procs import processes
 
 __all__ = [
     "assert_decodes_cleanly",

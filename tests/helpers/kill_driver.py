@@ -1,7 +1,8 @@
 """A job that starts an optimization, or resumes it from its checkpointing dir: run as a script.
 
-Usage: ``python kill_driver.py WORKING_DIR EVALUATIONS``. Prints ``RESUMED <f_counter>`` or
-``NEW`` when it starts and ``DONE <f_counter>`` or ``INTERRUPTED <f_counter>`` when it stops.
+Usage: ``python tests/helpers/kill_driver.py WORKING_DIR EVALUATIONS``. Prints
+``RESUMED <f_counter>`` or ``NEW`` when it starts and ``DONE <f_counter>`` or
+``INTERRUPTED <f_counter>`` when it stops.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tasks import slow_sphere
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: find ``tests``
 
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
@@ -19,6 +18,7 @@ from glompo_scope_chkpt.errors import CheckpointLoadError
 from glompo_scope_chkpt.hunters import StagnationHunter
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
+from tests.helpers.tasks import slow_sphere
 
 
 def main(work: Path, evaluations: int) -> None:

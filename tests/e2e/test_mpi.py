@@ -7,15 +7,15 @@ no ``mpiexec`` needed). Skipped only if mpi4py is not installed (``pip install -
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-from tasks import PidRecordingSphere
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.tasks import PidRecordingSphere
 
 futures = pytest.importorskip("mpi4py.futures", reason="MPI is an optional extra: .[mpi]")
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 def test_mpi_workers_evaluate_checkpoint_and_the_run_resumes_on_threads(make_manager, tmp_path):
     record = tmp_path / "pids.txt"
-    tests = str(Path(__file__).parent)  # the workers import the task from tests/tasks.py
-    with futures.MPIPoolExecutor(max_workers=2, path=[tests]) as pool:
+    # the workers import the task from tests/helpers/tasks.py
+    with futures.MPIPoolExecutor(max_workers=2, path=[str(REPO_ROOT)]) as pool:
         manager = make_manager(
             task=PidRecordingSphere(record),
             executor=pool,

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from tasks import SleepySphere
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import InvalidSettingError, LogKeyMismatchError
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.tasks import SleepySphere
 
 
 def _call_ids(path) -> np.ndarray:

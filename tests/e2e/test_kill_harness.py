@@ -1,11 +1,12 @@
 """A job killed from outside at random moments, resumed each time, must end whole.
 
-Each round starts ``kill_driver.py`` (new run or resume from the checkpointing dir), lets it
-work for a random time, and kills it — SIGKILL to the whole job (Python, renderer and ffmpeg at
-once, as a scheduler's hard kill does) or SIGTERM to the Python process (a scheduler's polite
-signal). A last round runs to the end. Then: the log holds call_ids 1..N exactly once, every
-manifest path exists, the stitched movie decodes cleanly and holds the timeline's frames, and no
-session started behind the newest checkpoint that existed when the previous one died.
+Each round starts ``tests/helpers/kill_driver.py`` (new run or resume from the checkpointing
+dir), lets it work for a random time, and kills it — SIGKILL to the whole job (Python, renderer
+and ffmpeg at once, as a scheduler's hard kill does) or SIGTERM to the Python process (a
+scheduler's polite signal). A last round runs to the end. Then: the log holds call_ids 1..N
+exactly once, every manifest path exists, the stitched movie decodes cleanly and holds the
+timeline's frames, and no session started behind the newest checkpoint that existed when the
+previous one died.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import decode
-from proc_helpers import descendants
 
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.media import decode
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.procs import descendants
 
-DRIVER = Path(__file__).with_name("kill_driver.py")
+DRIVER = REPO_ROOT / "tests" / "helpers" / "kill_driver.py"
 EVALUATIONS = 2500
 
 

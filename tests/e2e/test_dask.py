@@ -19,13 +19,13 @@ from pathlib import Path
 import dill
 import numpy as np
 import pytest
-from tasks import slow_sphere
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.cli.demo import DemoTask
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import InvalidSettingError
 from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.tasks import slow_sphere
 
 distributed = pytest.importorskip("distributed", reason="Dask is an optional extra: .[dask]")
 
