@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tasks import rastrigin
 
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.hunters import StagnationHunter
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
+from tests.helpers.tasks import rastrigin
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import dill
 import h5py
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the script runs outside pytest: no imports
 LOG_NAME = "glompo_log.h5"
 
 CASES: dict[str, dict[str, Any]] = {
@@ -42,12 +42,11 @@ CASES: dict[str, dict[str, Any]] = {
 
 # ------------------------------------------------------------------ the script the processes run
 def _build_manager(config: dict[str, Any], folder: Path) -> Any:
-    from tasks import rastrigin
-
     from glompo_scope_chkpt import CheckpointingControl, GloMPOManager, optimizers
     from glompo_scope_chkpt.convergence import MaxFuncCalls
     from glompo_scope_chkpt.hunters import StagnationHunter
     from glompo_scope_chkpt.opt_selectors import CycleSelector
+    from tests.helpers.tasks import rastrigin
 
     cls = getattr(optimizers, config["optimizer"])
     control = CheckpointingControl(
@@ -101,7 +100,7 @@ def main(argv: list[str]) -> None:
 def _in_fresh_process(args: list[str], hash_seed: int) -> dict[str, Any]:
     """Run :func:`main` with ``args`` in a new interpreter hashing with ``hash_seed``."""
     env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, __file__, *args], env=env, capture_output=True, text=True, timeout=120
     )

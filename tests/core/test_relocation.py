@@ -14,14 +14,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from media_helpers import assert_decodes_cleanly
 
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import InvalidSettingError
+from tests.helpers.media import assert_decodes_cleanly
+from tests.helpers.paths import REPO_ROOT
 
 VIS = {"record_movie": True, "events_per_flush": 20, "movie_kwargs": {"dpi": 30}}
-TESTS = Path(__file__).resolve().parents[1]
 
 _RESUME = textwrap.dedent(
     """
@@ -56,7 +56,7 @@ def _call_ids(log: Path) -> np.ndarray:
 
 def _resume_in_fresh_process(target: Path, cwd: Path) -> Path:
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     )
     proc = subprocess.run(
         [sys.executable, "-c", _RESUME, str(target)],

@@ -25,9 +25,9 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from media_helpers import decode, make_segment
 
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe
+from tests.helpers.media import decode, make_segment
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -1,0 +1,1 @@
+"""Tests of ``glompo_scope_chkpt.checkpoint``: the checkpoint archives."""

@@ -1,0 +1,1 @@
+"""Tests of ``glompo_scope_chkpt.generators``: the start points of new optimizers."""

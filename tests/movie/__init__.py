@@ -1,0 +1,1 @@
+"""Tests of ``glompo_scope_chkpt.movie``: segments, probing, the manifest and stitching."""
