@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .._run_files import (
     CHECKPOINT_FOLDER,
@@ -96,7 +97,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from ..checkpoint.locate import checkpoint_candidates
 
     path = Path(args.path)
-    archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]
+    archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]  # newest last
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for archive in archives:
@@ -107,16 +108,19 @@ def _inspect(args: argparse.Namespace) -> int:
                 rows.append({"file": str(archive), "status": f"unreadable: {exc}"})
     if args.json:
         print(json.dumps(rows, indent=1))
-        return 0
-    for row in rows:
-        if row["status"] != "ok":
-            print(f"{row['file']}: {row['status']}")
-            continue
-        print(
-            f"{row['file']}: f_counter={row['f_counter']} task={row['task']} "
-            f"segments={row.get('movie_segments')} key={row['key']}"
-        )
+    else:
+        for row in rows:
+            print(_inspect_line(row))
     return 0 if all(row["status"] == "ok" for row in rows) else 1
+
+
+def _inspect_line(row: dict[str, Any]) -> str:
+    if row["status"] != "ok":
+        return f"{row['file']}: {row['status']}"
+    return (
+        f"{row['file']}: f_counter={row['f_counter']} task={row['task']} "
+        f"segments={row.get('movie_segments')} key={row['key']}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
