@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .._run_files import (
     CHECKPOINT_FOLDER,
     DEFAULT_MOVIE,
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "interrupted after a checkpoint (run it again to resume).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -95,8 +97,16 @@ def _inspect(args: argparse.Namespace) -> int:
 
     from ..checkpoint.archive import read_checkpoint
     from ..checkpoint.locate import checkpoint_candidates
+    from .run import EXIT_USAGE
 
     path = Path(args.path)
+    if not path.exists():
+        print(
+            f"glompo-scope-chkpt inspect: {path} does not exist; give a checkpoint (.tar.gz) or "
+            "a checkpointing folder.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]  # newest last
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

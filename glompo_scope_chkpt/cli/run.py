@@ -46,6 +46,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -200,26 +201,44 @@ def has_checkpoint(folder: Path) -> bool:
         return False
 
 
+def _check_returned(spec: ModuleType, name: str, value: Any, kind: type, wanted: str) -> None:
+    """Refuse what a function of the optimization file returned if it is not a ``kind``.
+
+    Raises
+    ------
+    InvalidSettingError
+        Naming the file, the function, what it returned and what it must return.
+    """
+    if not isinstance(value, kind):
+        got = "None" if value is None else f"a {type(value).__name__}"
+        raise InvalidSettingError(f"{spec.__file__}: {name} returned {got}, not {wanted}.")
+
+
 def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir: Path) -> Any:
     """Resume from ``checkpointing_dir`` when it holds a checkpoint, else start a new run.
 
     Raises
     ------
     InvalidSettingError
-        If a new run does not checkpoint into ``checkpointing_dir`` (every later run of the job
-        would start again from scratch).
+        If ``new_manager`` or ``load_kwargs`` return the wrong type, or a new run does not
+        checkpoint into ``checkpointing_dir`` (every later run of the job would start again from
+        scratch).
     """
     from .. import GloMPOManager
 
     if has_checkpoint(checkpointing_dir):
         kwargs = {}
         if spec is not None and callable(getattr(spec, "load_kwargs", None)):
-            kwargs = dict(spec.load_kwargs(working_dir, checkpointing_dir))
+            kwargs = spec.load_kwargs(working_dir, checkpointing_dir)
+            wanted = "a dict of load_manager keywords"
+            _check_returned(spec, "load_kwargs", kwargs, Mapping, wanted)
         _say(f"resuming from {checkpointing_dir}")
         return GloMPOManager.load_manager(checkpointing_dir, **kwargs)
     _say(f"no checkpoint in {checkpointing_dir}: new run")
     make = spec.new_manager if spec is not None else example_new_manager
     manager = make(working_dir, checkpointing_dir)
+    if spec is not None:
+        _check_returned(spec, "new_manager", manager, GloMPOManager, "a GloMPOManager")
     used = Path(manager.settings.checkpoint_control.checkpointing_dir).resolve()
     if used != checkpointing_dir.resolve():
         raise InvalidSettingError(
