@@ -1,7 +1,7 @@
 """``glompo-scope-chkpt``: the demonstration, running in a batch job, a look inside checkpoints.
 
 Exit codes: 0 success, 1 failure of the run or of reading a file, 2 usage error; ``run`` also
-75 (interrupted after a checkpoint: run it again to resume).
+75 (interrupted after a checkpoint: run it again to resume) and 130 (stopped by Ctrl-C).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="glompo-scope-chkpt",
         description="Managed parallel optimization with visualization-aware checkpoints.",
         epilog="Exit codes: 0 success, 1 run or file failure, 2 usage error; run: 75 "
-        "interrupted after a checkpoint (run it again to resume).",
+        "interrupted after a checkpoint (run it again to resume), 130 stopped by Ctrl-C.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -51,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="start an optimization, or resume it from its newest checkpoint (for batch jobs)",
         description="Start the optimization a Python file describes, or resume it from the "
-        "newest good checkpoint; SIGUSR1/SIGTERM checkpoint and stop it. Exit 0: it has ended; "
-        "75: interrupted after a checkpoint, run again (requeue) to resume; 1: it failed; "
-        "2: bad command line or optimization file.",
+        "newest good checkpoint; SIGUSR1/SIGTERM/Ctrl-C checkpoint and stop it. Exit 0: it has "
+        "ended; 75: interrupted after a checkpoint, run again (requeue) to resume; 130: stopped "
+        "by Ctrl-C, run again to resume; 1: it failed; 2: bad command line or optimization file.",
     )
     run.add_argument(
         "spec",
