@@ -25,9 +25,10 @@ class Result:
     origin
         Which optimizer found ``x`` and at which evaluation: ``opt_id``, ``type``, ``call_id``.
     interrupted
-        ``True`` when the session stopped on a signal: resume it. ``stats["interrupt_checkpoint"]``
-        is the checkpoint written then, or ``None`` if it could not be written (a warning said
-        why; only an earlier checkpoint can be resumed).
+        ``True`` when the session stopped on a signal (or Ctrl-C stopped the final stitch):
+        resume it. ``stats["interrupt_checkpoint"]`` is the checkpoint written then, or ``None``
+        if it could not be written (a warning said why; only an earlier checkpoint can be
+        resumed); ``stats["interrupt_signal"]`` names the signal, e.g. ``"SIGINT"``.
     """
 
     x: np.ndarray | None

@@ -13,6 +13,7 @@ itself is safe: members that are absolute, contain ``..``, or are links or devic
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ import tarfile
 import tempfile
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,7 +32,14 @@ import dill
 from .._fileio import atomic_path
 from ..errors import CheckpointError, CheckpointLoadError, UnsafeArchiveError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointContents", "write_checkpoint", "read_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointContents",
+    "write_checkpoint",
+    "read_checkpoint",
+    "read_meta",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -163,23 +171,28 @@ def _corrupt(archive: Path, why: str) -> CheckpointLoadError:
     )
 
 
-def _read_members(archive: Path) -> dict[str, bytes]:
-    members: dict[str, bytes] = {}
+@contextlib.contextmanager
+def _opened(archive: Path) -> Iterator[tarfile.TarFile]:
+    """Open ``archive`` for reading; a missing, truncated or garbled file raises on the spot."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            for member in tar:
-                name = _safe_member(member, archive)
-                if member.isfile():
-                    handle = tar.extractfile(member)
-                    members[name] = handle.read() if handle else b""
-    except UnsafeArchiveError:
-        raise
+            yield tar
     except FileNotFoundError as exc:
         raise CheckpointLoadError(
             f"Checkpoint {archive} does not exist; pass an existing checkpoint file or its folder."
         ) from exc
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise _corrupt(archive, str(exc) or type(exc).__name__) from exc
+
+
+def _read_members(archive: Path) -> dict[str, bytes]:
+    members: dict[str, bytes] = {}
+    with _opened(archive) as tar:
+        for member in tar:
+            name = _safe_member(member, archive)
+            if member.isfile():
+                handle = tar.extractfile(member)
+                members[name] = handle.read() if handle else b""
     return members
 
 
@@ -188,6 +201,46 @@ def _is_glompo_checkpoint(members: Mapping[str, bytes]) -> bool:
     names = {PurePosixPath(name).parts[-1] for name in members}
     folders = {part for name in members for part in PurePosixPath(name).parts[:-1]}
     return "manager" in names and ("task" in names or "optimizers" in folders)
+
+
+def _parse_meta(archive: Path, raw: bytes | None) -> dict[str, Any]:
+    """Parse ``meta.json`` and check that it describes a checkpoint this version reads."""
+    if raw is None:
+        raise _corrupt(archive, "no meta.json")
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise _corrupt(archive, f"unreadable meta.json: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointLoadError(f"{archive} is not a glompo_scope_chkpt checkpoint.")
+    if meta.get("version") != FORMAT_VERSION:
+        raise CheckpointLoadError(
+            f"Checkpoint {archive} has format version {meta.get('version')}; this version of "
+            f"glompo_scope_chkpt reads version {FORMAT_VERSION}. Load it with the version that "
+            "wrote it."
+        )
+    return meta
+
+
+def read_meta(archive: Path) -> dict[str, Any]:
+    """Read only the ``meta.json`` of a checkpoint archive: nothing is unpickled or extracted.
+
+    The members are not checked against their checksums (:func:`read_checkpoint` does that).
+
+    Raises
+    ------
+    CheckpointLoadError
+        If the file is missing, not a gzipped tar, has no readable ``meta.json``, or is of an
+        unknown format or version.
+    """
+    raw = None
+    with _opened(archive) as tar:
+        for member in tar:
+            if member.name == _META and member.isfile():
+                handle = tar.extractfile(member)
+                raw = handle.read() if handle else b""
+                break
+    return _parse_meta(archive, raw)
 
 
 def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
@@ -201,27 +254,14 @@ def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
         If a member would land outside ``extract_dir`` or is a link or special file.
     """
     members = _read_members(archive)
-    try:
-        meta = json.loads(members.pop(_META))
-    except KeyError as exc:
-        if _is_glompo_checkpoint(members):
-            raise CheckpointLoadError(
-                f"{archive} is a checkpoint of GloMPO, not of glompo_scope_chkpt. The two store "
-                "different things (GloMPO pickles its threaded optimizers; this package saves "
-                "ask/tell state), so it cannot be loaded here: finish that run with GloMPO, or "
-                "start it anew with glompo_scope_chkpt."
-            ) from exc
-        raise _corrupt(archive, "no meta.json") from exc
-    except ValueError as exc:
-        raise _corrupt(archive, f"unreadable meta.json: {exc}") from exc
-    if meta.get("format") != FORMAT:
-        raise CheckpointLoadError(f"{archive} is not a glompo_scope_chkpt checkpoint.")
-    if meta.get("version") != FORMAT_VERSION:
+    if _META not in members and _is_glompo_checkpoint(members):
         raise CheckpointLoadError(
-            f"Checkpoint {archive} has format version {meta.get('version')}; this version of "
-            f"glompo_scope_chkpt reads version {FORMAT_VERSION}. Load it with the version that "
-            "wrote it."
+            f"{archive} is a checkpoint of GloMPO, not of glompo_scope_chkpt. The two store "
+            "different things (GloMPO pickles its threaded optimizers; this package saves "
+            "ask/tell state), so it cannot be loaded here: finish that run with GloMPO, or "
+            "start it anew with glompo_scope_chkpt."
         )
+    meta = _parse_meta(archive, members.pop(_META, None))
     expected: dict[str, str] = meta.get("files", {})
     if set(expected) != set(members):
         raise _corrupt(archive, f"members {sorted(members)} differ from {sorted(expected)}")

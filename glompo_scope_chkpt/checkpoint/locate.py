@@ -1,4 +1,11 @@
-"""Finding checkpoints in a checkpointing folder."""
+"""Finding checkpoints in a checkpointing folder, and the one order they are listed in.
+
+The newest checkpoint is the one furthest along the run's timeline: the largest ``f_counter``
+stored inside it, then the latest creation time stored inside it, then the largest name. File
+modification times play no part: a copied (``cp -r``) or touched folder lists the same way. A
+checkpoint whose metadata cannot be read is listed as the newest: loading tries it first and, as
+it fails, falls back past it with a warning naming it.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,27 @@ from pathlib import Path
 from .._fileio import TMP_MARK
 from ..core.checkpointing import ARCHIVE_SUFFIX
 from ..errors import CheckpointLoadError
+from .archive import read_meta
 
 __all__ = ["checkpoint_candidates"]
 
 logger = logging.getLogger(__name__)
 
 
+def _timeline_key(archive: Path) -> tuple[bool, int, float, str]:
+    """Sort key, oldest first: f_counter, then creation time, then name; unreadable ones last."""
+    try:
+        meta = read_meta(archive)
+        return False, int(meta["f_counter"]), float(meta.get("created", 0.0)), archive.name
+    except (CheckpointLoadError, KeyError, TypeError, ValueError):
+        return True, 0, 0.0, archive.name
+
+
 def checkpoint_candidates(folder: Path) -> list[Path]:
-    """Checkpoint archives in ``folder``, newest first.
+    """Checkpoint archives in ``folder``, newest first: the order loading tries them.
+
+    ``glompo-scope-chkpt inspect`` lists them in the reverse order (newest last). Only each
+    archive's ``meta.json`` is read; nothing is unpickled.
 
     Leftovers of an interrupted checkpoint write (``*.tar.gz.tmp-*``) are never candidates; they
     are reported in the log, not deleted.
@@ -40,4 +60,4 @@ def checkpoint_candidates(folder: Path) -> list[Path]:
             f"{folder} holds no checkpoint (*{ARCHIVE_SUFFIX}); pass a checkpoint file or the "
             "checkpointing_dir of a run that has written one."
         )
-    return sorted(archives, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    return sorted(archives, key=_timeline_key, reverse=True)

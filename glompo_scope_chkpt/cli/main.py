@@ -1,7 +1,7 @@
 """``glompo-scope-chkpt``: the demonstration, running in a batch job, a look inside checkpoints.
 
 Exit codes: 0 success, 1 failure of the run or of reading a file, 2 usage error; ``run`` also
-75 (interrupted after a checkpoint: run it again to resume).
+75 (interrupted after a checkpoint: run it again to resume) and 130 (stopped by Ctrl-C).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from .. import __version__
 from .._run_files import (
     CHECKPOINT_FOLDER,
     DEFAULT_MOVIE,
@@ -32,9 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="glompo-scope-chkpt",
         description="Managed parallel optimization with visualization-aware checkpoints.",
         epilog="Exit codes: 0 success, 1 run or file failure, 2 usage error; run: 75 "
-        "interrupted after a checkpoint (run it again to resume).",
+        "interrupted after a checkpoint (run it again to resume), 130 stopped by Ctrl-C.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -48,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="start an optimization, or resume it from its newest checkpoint (for batch jobs)",
         description="Start the optimization a Python file describes, or resume it from the "
-        "newest good checkpoint; SIGUSR1/SIGTERM checkpoint and stop it. Exit 0: it has ended; "
-        "75: interrupted after a checkpoint, run again (requeue) to resume; 1: it failed; "
-        "2: bad command line or optimization file.",
+        "newest good checkpoint; SIGUSR1/SIGTERM/Ctrl-C checkpoint and stop it. Exit 0: it has "
+        "ended; 75: interrupted after a checkpoint, run again (requeue) to resume; 130: stopped "
+        "by Ctrl-C, run again to resume; 1: it failed; 2: bad command line or optimization file.",
     )
     run.add_argument(
         "spec",
@@ -94,9 +97,17 @@ def _inspect(args: argparse.Namespace) -> int:
 
     from ..checkpoint.archive import read_checkpoint
     from ..checkpoint.locate import checkpoint_candidates
+    from .run import EXIT_USAGE
 
     path = Path(args.path)
-    archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]
+    if not path.exists():
+        print(
+            f"glompo-scope-chkpt inspect: {path} does not exist; give a checkpoint (.tar.gz) or "
+            "a checkpointing folder.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]  # newest last
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for archive in archives:
@@ -107,16 +118,19 @@ def _inspect(args: argparse.Namespace) -> int:
                 rows.append({"file": str(archive), "status": f"unreadable: {exc}"})
     if args.json:
         print(json.dumps(rows, indent=1))
-        return 0
-    for row in rows:
-        if row["status"] != "ok":
-            print(f"{row['file']}: {row['status']}")
-            continue
-        print(
-            f"{row['file']}: f_counter={row['f_counter']} task={row['task']} "
-            f"segments={row.get('movie_segments')} key={row['key']}"
-        )
+    else:
+        for row in rows:
+            print(_inspect_line(row))
     return 0 if all(row["status"] == "ok" for row in rows) else 1
+
+
+def _inspect_line(row: dict[str, Any]) -> str:
+    if row["status"] != "ok":
+        return f"{row['file']}: {row['status']}"
+    return (
+        f"{row['file']}: f_counter={row['f_counter']} task={row['task']} "
+        f"segments={row.get('movie_segments')} key={row['key']}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -4,8 +4,8 @@ A batch job (``scripts/slurm_job.sh`` for SLURM) runs the same command every tim
 
 1. a new optimization when the checkpointing folder holds no checkpoint, else a resume from its
    newest good checkpoint (``GloMPOManager.load_manager(folder, ...)``);
-2. it runs until it ends, or until the scheduler's warning (SIGUSR1, or SIGTERM) makes the manager
-   write a checkpoint and stop;
+2. it runs until it ends, or until the scheduler's warning (SIGUSR1, or SIGTERM) or Ctrl-C makes
+   the manager write a checkpoint and stop;
 3. ``<working_dir>/glompo_result.json`` records the outcome (atomically), and the exit code tells
    the job what to do:
 
@@ -16,6 +16,8 @@ code   meaning
        requeue. ``glompo_result.json`` holds ``"finished": true``, the result and its statistics.
 75     interrupted by a signal after writing a checkpoint (``EX_TEMPFAIL``): run again (requeue)
        and the next run resumes from that checkpoint.
+130    stopped by Ctrl-C (SIGINT): like 75, but a person asked for it, so do not requeue. A
+       second Ctrl-C stops at once, without a checkpoint; before the run starts, nothing is lost.
 1      the optimization failed (the traceback is printed): do not requeue.
 2      bad command line or optimization file: do not requeue.
 =====  ===========================================================================================
@@ -46,6 +48,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -56,6 +59,7 @@ from ..errors import InvalidSettingError
 __all__ = [
     "EXIT_DONE",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_REQUEUE",
     "EXIT_USAGE",
     "EarlySignals",
@@ -70,6 +74,8 @@ EXIT_USAGE = 2
 """Bad command line or optimization file: do not requeue."""
 EXIT_REQUEUE = 75
 """Interrupted after a checkpoint (``EX_TEMPFAIL``): run again, the next run resumes."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (SIGINT), after a checkpoint unless stopped at once: a person stopped it."""
 
 SPEC_MODULE = "glompo_run_spec"
 """Name under which the optimization file is imported (dill finds its classes by this name)."""
@@ -200,26 +206,44 @@ def has_checkpoint(folder: Path) -> bool:
         return False
 
 
+def _check_returned(spec: ModuleType, name: str, value: Any, kind: type, wanted: str) -> None:
+    """Refuse what a function of the optimization file returned if it is not a ``kind``.
+
+    Raises
+    ------
+    InvalidSettingError
+        Naming the file, the function, what it returned and what it must return.
+    """
+    if not isinstance(value, kind):
+        got = "None" if value is None else f"a {type(value).__name__}"
+        raise InvalidSettingError(f"{spec.__file__}: {name} returned {got}, not {wanted}.")
+
+
 def build_manager(spec: ModuleType | None, working_dir: Path, checkpointing_dir: Path) -> Any:
     """Resume from ``checkpointing_dir`` when it holds a checkpoint, else start a new run.
 
     Raises
     ------
     InvalidSettingError
-        If a new run does not checkpoint into ``checkpointing_dir`` (every later run of the job
-        would start again from scratch).
+        If ``new_manager`` or ``load_kwargs`` return the wrong type, or a new run does not
+        checkpoint into ``checkpointing_dir`` (every later run of the job would start again from
+        scratch).
     """
     from .. import GloMPOManager
 
     if has_checkpoint(checkpointing_dir):
         kwargs = {}
         if spec is not None and callable(getattr(spec, "load_kwargs", None)):
-            kwargs = dict(spec.load_kwargs(working_dir, checkpointing_dir))
+            kwargs = spec.load_kwargs(working_dir, checkpointing_dir)
+            wanted = "a dict of load_manager keywords"
+            _check_returned(spec, "load_kwargs", kwargs, Mapping, wanted)
         _say(f"resuming from {checkpointing_dir}")
         return GloMPOManager.load_manager(checkpointing_dir, **kwargs)
     _say(f"no checkpoint in {checkpointing_dir}: new run")
     make = spec.new_manager if spec is not None else example_new_manager
     manager = make(working_dir, checkpointing_dir)
+    if spec is not None:
+        _check_returned(spec, "new_manager", manager, GloMPOManager, "a GloMPOManager")
     used = Path(manager.settings.checkpoint_control.checkpointing_dir).resolve()
     if used != checkpointing_dir.resolve():
         raise InvalidSettingError(
@@ -305,31 +329,42 @@ def run_stretch(
     if already_finished(result_path):
         _say(f"{result_path} says the optimization has ended; nothing to do (delete it to rerun)")
         return EXIT_DONE
-    spec = load_spec(spec_path.absolute()) if spec_path is not None else None
+    started = False
     try:
+        spec = load_spec(spec_path.absolute()) if spec_path is not None else None
         manager = build_manager(spec, working_dir, checkpointing_dir)
         check_signals(manager)
         if early.received is not None:
             _say("signalled before the run started; nothing new to save")
             return EXIT_REQUEUE
+        started = True
         result = manager.start_manager()
     except InvalidSettingError:
         raise
+    except KeyboardInterrupt:
+        if started:  # a second Ctrl-C, or one before the manager listened
+            _say("stopped at once by Ctrl-C: run again to resume from the newest checkpoint")
+        else:
+            _say("Ctrl-C before the run started; nothing new to save")
+        return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()
         return EXIT_FAILED
-    record = write_result(result_path, result)
-    stats = record["stats"]
-    saved = stats["interrupt_checkpoint"] is not None
+    return report(result_path, result)
+
+
+def report(path: Path, result: Any) -> int:
+    """Record ``result`` in ``path``, say how the run ended, and return the exit code for it."""
+    stats = write_result(path, result)["stats"]
     state = "interrupted" if result.interrupted else "finished"
     _say(f"{state} at f_counter={stats['f_counter']}, best fx={result.fx:.6g}")
     _say(f"end reason: {stats['end_reason']}")
     if not result.interrupted:
         return EXIT_DONE
-    if not saved:
+    if stats["interrupt_checkpoint"] is None:
         _say(
             "not asking to run again: a resume would redo the work since an older checkpoint; "
             "fix what made the checkpoint fail (see the warning), then run again"
         )
         return EXIT_FAILED
-    return EXIT_REQUEUE
+    return EXIT_INTERRUPTED if stats["interrupt_signal"] == "SIGINT" else EXIT_REQUEUE

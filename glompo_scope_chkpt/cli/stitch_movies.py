@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
@@ -131,6 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add("-q", "--quiet", action="store_true", help="print errors only; no progress bar")
     add("-v", "--verbose", action="store_true", help="also print what is being done")
+    add("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
 
@@ -193,6 +195,8 @@ def _plan(args: argparse.Namespace) -> _Plan:
         raise _UsageError(f"--crf: {exc}") from exc
     sources = [Path(s) for s in args.sources]
     single = sources[0] if len(sources) == 1 else None
+    if single is not None and not single.exists():
+        raise StitchError(f"{single} does not exist: give a run folder, a manifest or movie files.")
     if single is not None and (single.is_dir() or single.suffix.lower() == ".json"):
         manifest_file, working = _find_manifest(single)
         manifest = Manifest.load(manifest_file)

@@ -26,7 +26,8 @@ _NAMING_KEYS: dict[str, tuple[str, str]] = {
     "sec": ("%S", r"\d{2}"),
     "count": ("", r"\d{3,}"),
 }
-_KEY_RE = re.compile(r"%\((\w*)\)")
+_KEY_RE = re.compile(r"%\(([^)]*)\)")
+"""Any ``%(...)`` is a key; one not in :data:`_NAMING_KEYS` is refused, not taken literally."""
 
 
 def _check_frequency(name: str, value: float) -> float:
@@ -131,10 +132,10 @@ class CheckpointingControl:
     naming_format
         Name of new checkpoints, with the keys ``%(date)`` (YYYYMMDD), ``%(year)`` (YYYY),
         ``%(yr)`` (YY), ``%(month)`` (MM), ``%(day)`` (DD), ``%(time)`` (HHMMSS), ``%(hour)``,
-        ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Every other character is
-        taken literally. The file is ``<name>.tar.gz``. A name with a date or time key that is
-        taken already (two checkpoints within one second; within one day for a date-only
-        format) gets ``_2``, ``_3``... appended.
+        ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Any other ``%(...)`` is
+        refused; every other character is taken literally. The file is ``<name>.tar.gz``. A
+        name with a date or time key that is taken already (two checkpoints within one second;
+        within one day for a date-only format) gets ``_2``, ``_3``... appended.
     checkpointing_dir
         Folder of the checkpoints. A relative path is made absolute against the current working
         directory *when this object is created*; there is no relation to the manager's
@@ -144,13 +145,14 @@ class CheckpointingControl:
     ----------
     count : int
         Index the next ``%(count)`` name receives. It starts after the largest existing match in
-        ``checkpointing_dir``, or at zero.
+        ``checkpointing_dir`` (files and folders named by the format, with or without the
+        ``.tar.gz`` suffix), or at zero.
 
     Raises
     ------
     InvalidSettingError
-        If a frequency is not a positive number, ``keep_past < -1``, or ``naming_format`` cannot
-        name a plain file.
+        If a frequency is not a positive number, ``keep_past < -1``, or ``naming_format`` holds
+        an unknown ``%(key)`` or cannot name a plain file.
     """
 
     def __init__(
@@ -211,11 +213,14 @@ class CheckpointingControl:
         return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
     def _next_free_count(self) -> int:
-        if not any(is_key and text == "count" for is_key, text in self._parts):
+        """One past the largest ``%(count)`` of the files and folders named by the format."""
+        has_count = any(is_key and text == "count" for is_key, text in self._parts)
+        if not has_count or not self.checkpointing_dir.is_dir():
             return 0
         counts = [
-            int(self._pattern.fullmatch(path.name[: -len(ARCHIVE_SUFFIX)]).group("count"))
-            for path in self.existing_checkpoints()
+            int(match.group("count"))
+            for path in self.checkpointing_dir.iterdir()
+            if (match := self._pattern.fullmatch(path.name.removesuffix(ARCHIVE_SUFFIX)))
         ]
         return max(counts) + 1 if counts else 0
 

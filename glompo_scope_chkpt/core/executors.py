@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,15 @@ class SerialExecutor(cf.Executor):
         return future
 
 
+def _leave_ctrl_c_to_manager() -> None:
+    """In a pool's worker: ignore Ctrl-C, which a terminal sends to every process of the job.
+
+    The manager checkpoints on it; a worker that raised KeyboardInterrupt would crash the
+    evaluation it runs, or die and break the pool.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def make_executor(spec: str | cf.Executor, max_jobs: int) -> tuple[cf.Executor, bool]:
     """Return the executor for ``spec`` and whether the manager owns (and must shut) it.
 
@@ -81,7 +91,8 @@ def make_executor(spec: str | cf.Executor, max_jobs: int) -> tuple[cf.Executor, 
     if spec == "threads":
         return cf.ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="glompo-eval"), True
     if spec == "processes":
-        return cf.ProcessPoolExecutor(max_workers=max_jobs), True
+        pool = cf.ProcessPoolExecutor(max_workers=max_jobs, initializer=_leave_ctrl_c_to_manager)
+        return pool, True
     raise InvalidSettingError(
         f"executor must be one of {EXECUTOR_NAMES} or a concurrent.futures.Executor, got {spec!r}."
     )

@@ -335,16 +335,26 @@ class Session:
 
 
 class _SignalCatcher:
-    """Turns the checkpoint signals into a flag the loop reads (main thread only)."""
+    """Turns the checkpoint signals, and Ctrl-C (SIGINT) always, into a flag the loop reads.
+
+    The loop then checkpoints at its next pass and stops. A second Ctrl-C aborts at once with
+    :class:`KeyboardInterrupt` (a checkpoint being written is left unwritten, never torn). Handlers
+    are installed from the main thread only.
+    """
 
     def __init__(self, session: Session, signals: tuple[int, ...]) -> None:
-        self.session, self.signals = session, signals
+        self.session = session
+        self.signals = tuple(dict.fromkeys((*signals, signal.SIGINT)))
         self.previous: dict[int, Any] = {}
 
     def _handler(self, signum: int, _frame: Any) -> None:
         if self.session.signal_received is None:
             self.session.signal_received = signum
-            logger.warning("Received %s: checkpointing and stopping.", signal.Signals(signum).name)
+            again = " (Ctrl-C again aborts at once)" if signum == signal.SIGINT else ""
+            name = signal.Signals(signum).name
+            logger.warning("Received %s: checkpointing and stopping%s.", name, again)
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> _SignalCatcher:
         import threading

@@ -91,6 +91,7 @@ class RunMovie(Protocol):
         """Close the last segment; stitch the timeline into the final movie if asked.
 
         Returns the final movie's path, or ``None`` when nothing was stitched. The last call,
-        made whatever way the session ended.
+        made whatever way the session ended; only when Ctrl-C stops the final stitch does a
+        checkpoint of the finished run follow (``on_checkpoint`` with ``start_next=False``).
         """
         ...

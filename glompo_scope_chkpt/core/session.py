@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import signal
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .._run_files import LOG_FILENAME, SUMMARY_FILENAME
+from ..checkpoint.writer import take_checkpoint
+from ..errors import CheckpointError
 from ..result import Result
 from .loop import Session
 from .outputs import RunLog, RunMovie
@@ -131,8 +135,8 @@ def run_session(
         state.end_reason = f"crashed: {exc!r}"
         raise
     finally:
-        interrupted = session is not None and session.signal_received is not None
-        saved_on_signal = session.interrupt_checkpoint if interrupted else None
+        signum = None if session is None else session.signal_received
+        saved_on_signal = None if signum is None else session.interrupt_checkpoint
         if session is not None:
             state.elapsed_before = session.elapsed()
         record.ended, record.f_counter_end, record.end_reason = (
@@ -140,8 +144,48 @@ def run_session(
             state.f_counter,
             state.end_reason,
         )
-        movie_path = _close_outputs(settings, state, log, movie, stitch=not interrupted)
-    return _result(state, interrupted, movie_path, saved_on_signal)
+        try:
+            movie_path = _close_outputs(settings, state, log, movie, stitch=signum is None)
+        except KeyboardInterrupt:
+            if signum is not None or session is None or not session.converged:
+                raise
+            movie_path, signum = None, signal.SIGINT
+            saved_on_signal = _checkpoint_finished_run(settings, state, task, movie)
+    return _result(state, signum, movie_path, saved_on_signal)
+
+
+def _checkpoint_finished_run(
+    settings: ManagerSettings,
+    state: RunState,
+    task: Callable[[np.ndarray], float],
+    movie: RunMovie | None,
+) -> Path | None:
+    """Checkpoint a run that has ended when Ctrl-C stopped its last outputs (the final stitch).
+
+    Resuming from this checkpoint evaluates nothing: the run ends again at once and writes its
+    outputs; the segments recorded so far are the movie's timeline. Returns ``None``, with a
+    warning, if the checkpoint cannot be written.
+    """
+    try:
+        path = take_checkpoint(
+            settings,
+            state,
+            task,
+            elapsed=state.elapsed_before,
+            session=len(state.sessions),
+            pending=[],
+            movie=movie,
+            last=True,
+        )
+    except CheckpointError as exc:
+        warnings.warn(
+            f"Ctrl-C stopped the end of the run; its checkpoint failed: {exc}", stacklevel=3
+        )
+        return None
+    state.end_reason = (
+        f"{state.end_reason}; Ctrl-C stopped the final outputs: resume from {path} to write them"
+    )
+    return path
 
 
 def _close_resumed_record(state: RunState, checkpoint: str) -> None:
@@ -244,13 +288,14 @@ def _summary(settings: ManagerSettings, state: RunState) -> dict[str, Any]:
 
 def _result(
     state: RunState,
-    interrupted: bool,
+    signum: int | None,
     movie_path: Path | None,
     saved_on_signal: Path | None,
 ) -> Result:
     stats = _stats(state)
     stats["movie"] = None if movie_path is None else str(movie_path)
     stats["interrupt_checkpoint"] = None if saved_on_signal is None else str(saved_on_signal)
+    stats["interrupt_signal"] = None if signum is None else signal.Signals(signum).name
     origin: dict[str, Any] = {}
     if state.best_opt_id is not None:
         origin = {
@@ -259,4 +304,4 @@ def _result(
             "call_id": state.best_call_id,
         }
     x = None if state.best_x is None else state.best_x.copy()
-    return Result(x, state.best_fx, stats, origin, interrupted)
+    return Result(x, state.best_fx, stats, origin, signum is not None)

@@ -152,8 +152,8 @@ def check_output(inputs: Sequence[Path], output: Path, force: bool) -> str:
     Raises
     ------
     StitchError
-        If the suffix is unknown, the folder is missing, ``output`` is a folder or one of the
-        ``inputs``, or it exists and ``force`` is False.
+        If the suffix is unknown, the folder is missing or not writable, ``output`` is a folder
+        or one of the ``inputs``, or it exists and ``force`` is False.
     """
     fmt = MOVIE_FORMATS.get(output.suffix.lower())
     if fmt is None:
@@ -163,6 +163,11 @@ def check_output(inputs: Sequence[Path], output: Path, force: bool) -> str:
         )
     if not output.parent.is_dir():
         raise StitchError(f"Cannot write {output}: the folder {output.parent} does not exist.")
+    if not os.access(output.parent, os.W_OK | os.X_OK):
+        raise StitchError(
+            f"Cannot write {output}: the folder {output.parent} is not writable; choose another "
+            "output or fix the folder's permissions."
+        )
     if output.is_dir():
         raise StitchError(f"Cannot write {output}: it is a folder; give a file name.")
     target = output.resolve()
