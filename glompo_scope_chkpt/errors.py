@@ -22,6 +22,7 @@ __all__ = [
     "UnsafeArchiveError",
     "ScopeError",
     "SegmentExistsError",
+    "TaskFailedError",
 ]
 
 
@@ -79,3 +80,7 @@ class ScopeError(GloMPOError):
 
 class SegmentExistsError(FileExistsError, ScopeError):
     """A movie segment would overwrite an existing file."""
+
+
+class TaskFailedError(GloMPOError):
+    """The task failed in every evaluation: optimizers kept crashing before any value came back."""
