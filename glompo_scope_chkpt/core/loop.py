@@ -102,7 +102,12 @@ class Session:
         )
 
     def checkpoint(self, reason: str, last: bool = False) -> Any:
-        """Take a checkpoint now; honour ``raise_checkpoint_fail`` on failure."""
+        """Take a checkpoint now and return its path; honour ``raise_checkpoint_fail`` on failure.
+
+        Every failing step of a checkpoint arrives here as one :class:`CheckpointError`. Unless
+        ``raise_checkpoint_fail``, it is a warning and the run goes on; the path returned is then
+        ``None``, or the new checkpoint if only ``keep_past`` failed.
+        """
         logger.info("Checkpoint (%s) at f_counter=%d", reason, self.state.f_counter)
         pending = sorted(self.in_flight.values(), key=lambda ev: ev.eval_id)
         try:
@@ -122,7 +127,7 @@ class Session:
                 raise
             goes_on = "" if last else ", the optimization continues"
             warnings.warn(f"Checkpoint failed{goes_on}: {exc}", stacklevel=2)
-            return None
+            return exc.written
         finally:
             self.last_checkpoint_time = time.monotonic()
         return path
