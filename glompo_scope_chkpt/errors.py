@@ -7,6 +7,8 @@ so callers may catch either.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
     "GloMPOError",
     "InvalidSettingError",
@@ -22,6 +24,7 @@ __all__ = [
     "UnsafeArchiveError",
     "ScopeError",
     "SegmentExistsError",
+    "TaskFailedError",
 ]
 
 
@@ -34,7 +37,24 @@ class InvalidSettingError(ValueError, GloMPOError):
 
 
 class CheckpointError(GloMPOError):
-    """A checkpoint could not be written."""
+    """A checkpoint could not be written, or one of its steps failed.
+
+    Parameters
+    ----------
+    message
+        What failed, which file, and what to do.
+    written
+        The new checkpoint, if it was written all the same (only deleting older ones failed).
+
+    Attributes
+    ----------
+    written : Path or None
+        See above.
+    """
+
+    def __init__(self, message: str, written: Path | None = None) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 class CheckpointLoadError(GloMPOError):
@@ -79,3 +99,7 @@ class ScopeError(GloMPOError):
 
 class SegmentExistsError(FileExistsError, ScopeError):
     """A movie segment would overwrite an existing file."""
+
+
+class TaskFailedError(GloMPOError):
+    """The task failed in every evaluation: optimizers kept crashing before any value came back."""

@@ -3,18 +3,26 @@
 Order: mark the timeline → flush the log → close and rename the movie segment and write the
 manifest → write the archive (holding the segment list and ``f_counter``) atomically → apply
 ``keep_past``, deleting only after the new archive is safely in place.
+
+A failure at any step is one :class:`~glompo_scope_chkpt.errors.CheckpointError` naming the step;
+the earlier checkpoints, the log and the movie segments are left as they were, so the caller can
+honour ``raise_checkpoint_fail`` and carry on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..core.checkpointing import ARCHIVE_SUFFIX, CheckpointingControl
+from ..core.history import Marker
 from ..core.settings import ManagerSettings
 from ..core.state import STATE_VERSION, CheckpointRecord, PendingEvaluation, RunState
 from ..errors import CheckpointError
@@ -38,6 +46,81 @@ def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:
     return doomed
 
 
+@contextlib.contextmanager
+def _step(what: str, written: Path | None = None) -> Iterator[None]:
+    """Turn any failure of one checkpoint step into the one :class:`CheckpointError`."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError(
+            f"Checkpoint failed while {what}: {type(exc).__name__}: {exc}", written
+        ) from exc
+
+
+def _make_dir(control: CheckpointingControl) -> None:
+    try:
+        control.checkpointing_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(
+            f"Checkpointing dir {control.checkpointing_dir} cannot be created ({exc}); "
+            "choose a writable checkpointing_dir."
+        ) from exc
+
+
+def _settle_outputs(
+    state: RunState, name: str, marker: Marker, log: Any, movie: Any, last: bool
+) -> None:
+    """Flush the log; close and rename the movie segment, start the next, save the manifest."""
+    if log is not None:
+        with _step(f"flushing the log {log.path}"):
+            log.flush()
+    if movie is not None:
+        movie.notify_marker(marker)
+        with _step(f"closing the movie segment in {movie.segment_dir} and saving the manifest"):
+            state.movie_segments = movie.on_checkpoint(name, state.f_counter, start_next=not last)
+
+
+def _write_archive(
+    settings: ManagerSettings,
+    state: RunState,
+    task: Any,
+    path: Path,
+    record: CheckpointRecord,
+    elapsed: float,
+    pending: list[PendingEvaluation],
+) -> None:
+    """Write the archive atomically, holding the state with ``record`` and ``pending`` in it."""
+    state.checkpoints.append(record)
+    state.pending = list(pending)
+    try:
+        with _step(f"writing {path}"):
+            payload = dumps_state(
+                {
+                    "settings": replace(settings, executor_instance=None),
+                    "state": state,
+                    "elapsed": elapsed,
+                }
+            )
+            meta = {
+                "name": record.name,
+                "key": state.key,
+                "f_counter": state.f_counter,
+                "created": time.time(),
+                "package_version": __version__,
+                "state_version": STATE_VERSION,
+                "movie_segments": state.movie_segments,
+            }
+            control = settings.checkpoint_control
+            write_checkpoint(path, payload, meta, task, control.force_task_save)
+    except BaseException:
+        state.checkpoints.pop()
+        raise
+    finally:
+        state.pending = []
+
+
 def take_checkpoint(
     settings: ManagerSettings,
     state: RunState,
@@ -51,6 +134,9 @@ def take_checkpoint(
     last: bool = False,
 ) -> Path:
     """Write a checkpoint of the run and return its path.
+
+    A name without a count or time key that is taken already is replaced atomically, with a
+    warning: the earlier checkpoint stays until the new one is complete.
 
     Parameters
     ----------
@@ -68,53 +154,34 @@ def take_checkpoint(
     Raises
     ------
     CheckpointError
-        If the archive cannot be written; earlier checkpoints are untouched then.
+        If any step fails: creating the folder, naming, flushing the log, closing the movie
+        segment or saving the manifest, writing the archive, or applying ``keep_past``. Earlier
+        checkpoints, the log and the movie segments are left intact; a segment that could not be
+        renamed stays complete under its recording name. If only ``keep_past`` failed, the new
+        checkpoint is written and is the error's ``written``.
     """
     control = settings.checkpoint_control
-    try:
-        control.checkpointing_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CheckpointError(
-            f"Checkpointing dir {control.checkpointing_dir} cannot be created ({exc}); "
-            "choose a writable checkpointing_dir."
-        ) from exc
-    name = control.get_name()
+    _make_dir(control)
+    with _step(f"choosing a name in {control.checkpointing_dir}"):
+        name = control.get_name()
     path = control.checkpointing_dir / (name + ARCHIVE_SUFFIX)
+    replaces = path.exists()
     marker = state.history.add_marker("checkpoint", state.f_counter, label=name)
-    if log is not None:
-        log.flush()
-    if movie is not None:
-        movie.notify_marker(marker)
-        state.movie_segments = movie.on_checkpoint(name, state.f_counter, start_next=not last)
-    state.checkpoints.append(
-        CheckpointRecord(name, str(path), state.f_counter, time.time(), session)
-    )
-    state.pending = list(pending)
+    timeline = state.movie_segments
     try:
-        payload = dumps_state(
-            {
-                "settings": replace(settings, executor_instance=None),
-                "state": state,
-                "elapsed": elapsed,
-            }
+        _settle_outputs(state, name, marker, log, movie, last)
+        record = CheckpointRecord(name, str(path), state.f_counter, time.time(), session)
+        _write_archive(settings, state, task, path, record, elapsed, pending)
+    except BaseException:
+        state.movie_segments = timeline
+        raise
+    if replaces:
+        warnings.warn(
+            f"Checkpoint {path} replaces the earlier checkpoint of that name: naming_format "
+            f"{control.naming_format!r} has no %(count) or time key, so it names one checkpoint.",
+            stacklevel=3,
         )
-        meta = {
-            "name": name,
-            "key": state.key,
-            "f_counter": state.f_counter,
-            "created": time.time(),
-            "package_version": __version__,
-            "state_version": STATE_VERSION,
-            "movie_segments": state.movie_segments,
-        }
-        write_checkpoint(path, payload, meta, task, control.force_task_save)
-    except Exception as exc:
-        state.checkpoints.pop()
-        if isinstance(exc, CheckpointError):
-            raise
-        raise CheckpointError(f"Checkpoint {path} could not be written: {exc!r}") from exc
-    finally:
-        state.pending = []
-    apply_keep_past(control, path)
+    with _step(f"deleting older checkpoints (keep_past={control.keep_past})", written=path):
+        apply_keep_past(control, path)
     logger.info("Checkpoint %s written at f_counter=%d", path, state.f_counter)
     return path

@@ -135,7 +135,8 @@ class CheckpointingControl:
         ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Any other ``%(...)`` is
         refused; every other character is taken literally. The file is ``<name>.tar.gz``. A
         name with a date or time key that is taken already (two checkpoints within one second;
-        within one day for a date-only format) gets ``_2``, ``_3``... appended.
+        within one day for a date-only format) gets ``_2``, ``_3``... appended. A name without
+        any key is one checkpoint that each new one replaces atomically, with a warning.
     checkpointing_dir
         Folder of the checkpoints. A relative path is made absolute against the current working
         directory *when this object is created*; there is no relation to the manager's
@@ -238,14 +239,10 @@ class CheckpointingControl:
     def get_name(self) -> str:
         """Return a new name for a checkpoint matching the naming format.
 
-        The name never collides with an existing checkpoint: ``%(count)`` continues after the
-        largest existing match, and a date- or time-based name that is taken gets ``_2``, ``_3``...
-        appended (such names still match the format), so a checkpoint never waits.
-
-        Raises
-        ------
-        InvalidSettingError
-            If the format has neither ``%(count)`` nor a time key and its one name is taken.
+        ``%(count)`` continues after the largest existing match, and a date- or time-based name
+        that is taken gets ``_2``, ``_3``... appended (such names still match the format), so a
+        checkpoint never waits. A format with neither names one checkpoint: its name is returned
+        even when taken, and the new checkpoint replaces the old one atomically.
         """
         self.count = max(self.count, self._next_free_count())
         name = self._render(time.localtime())
@@ -253,12 +250,6 @@ class CheckpointingControl:
             base, repeat = name, 2
             while self._taken(name := f"{base}_{repeat}"):
                 repeat += 1
-        if self._taken(name):
-            raise InvalidSettingError(
-                f"CheckpointingControl: the checkpoint name {name!r} is already taken in "
-                f"{self.checkpointing_dir}; add %(count) or %(time) to naming_format "
-                f"{self.naming_format!r} so each checkpoint gets its own name."
-            )
         self.count += 1
         return name
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import signal
 from collections.abc import Callable
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from ..errors import InvalidSettingError
@@ -14,6 +15,7 @@ __all__ = [
     "EXECUTOR_NAMES",
     "CompletedCall",
     "SerialExecutor",
+    "check_task_sendable",
     "in_flight_limit",
     "make_executor",
     "start_workers",
@@ -121,3 +123,29 @@ def start_workers(executor: cf.Executor) -> None:
     """
     if isinstance(executor, cf.ProcessPoolExecutor):
         executor.submit(int).result()
+
+
+def check_task_sendable(task: Any, executor: cf.Executor) -> None:
+    """Refuse, before anything runs, a task that a process pool cannot send to its workers.
+
+    A :class:`~concurrent.futures.ProcessPoolExecutor` pickles the task for every call; one it
+    cannot pickle would fail every evaluation. Other executors are left alone: Dask pickles with
+    cloudpickle, which takes lambdas, and a failing task is caught by the manager's loop anyway.
+
+    Raises
+    ------
+    InvalidSettingError
+        If ``executor`` is a process pool and pickling ``task`` fails.
+    """
+    if not isinstance(executor, cf.ProcessPoolExecutor):
+        return
+    try:
+        ForkingPickler.dumps(task)
+    except Exception as exc:  # pickle raises several kinds
+        raise InvalidSettingError(
+            f"The task {task!r} cannot be sent to the worker processes of the process pool: "
+            f"pickling it failed ({type(exc).__name__}: {exc}). Worker processes receive the task "
+            "by pickle, which refuses lambdas, local functions and objects holding locks or open "
+            "files: define the task at module level in an importable module, or use "
+            "executor='threads'."
+        ) from exc

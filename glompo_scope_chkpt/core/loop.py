@@ -23,6 +23,7 @@ import numpy as np
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import RunStatus
 from ..errors import CheckpointError, GloMPOError
+from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .settings import ManagerSettings
 from .state import OptimizerRecord, PendingEvaluation, RunState
@@ -69,6 +70,7 @@ class Session:
         self.last_checkpoint_time = self.started
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
+        self.failures = FailureWatch()
         self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
         self.slots = in_flight_limit(
             settings.executor_instance or settings.executor, settings.max_jobs
@@ -100,7 +102,12 @@ class Session:
         )
 
     def checkpoint(self, reason: str, last: bool = False) -> Any:
-        """Take a checkpoint now; honour ``raise_checkpoint_fail`` on failure."""
+        """Take a checkpoint now and return its path; honour ``raise_checkpoint_fail`` on failure.
+
+        Every failing step of a checkpoint arrives here as one :class:`CheckpointError`. Unless
+        ``raise_checkpoint_fail``, it is a warning and the run goes on; the path returned is then
+        ``None``, or the new checkpoint if only ``keep_past`` failed.
+        """
         logger.info("Checkpoint (%s) at f_counter=%d", reason, self.state.f_counter)
         pending = sorted(self.in_flight.values(), key=lambda ev: ev.eval_id)
         try:
@@ -120,7 +127,7 @@ class Session:
                 raise
             goes_on = "" if last else ", the optimization continues"
             warnings.warn(f"Checkpoint failed{goes_on}: {exc}", stacklevel=2)
-            return None
+            return exc.written
         finally:
             self.last_checkpoint_time = time.monotonic()
         return path
@@ -274,30 +281,60 @@ class Session:
         st = self.state
         record = st.optimizers[ev.opt_id]
         exc = future.exception()
-        if exc is not None:
-            if record.running:
-                self._end_optimizer(record, "crashed", f"evaluation raised {exc!r}")
-            return
-        fx = float(future.result())
+        failure = None
+        if exc is None:
+            value = future.result()
+            fx = value if type(value) is float else function_value(value)
+            if fx is None:
+                fx, failure = math.nan, describe_failure(None, value)
+            else:
+                self.failures.succeeded = True
+        else:
+            fx, failure = math.nan, describe_failure(exc)
         st.f_counter += 1
         call_id = st.f_counter
         record.n_evals += 1
-        if fx < record.best_fx:
-            record.best_fx, record.best_x, record.evals_at_improvement = fx, ev.x, record.n_evals
-        if fx < st.best_fx:
-            st.best_x, st.best_fx, st.best_opt_id, st.best_call_id = ev.x, fx, ev.opt_id, call_id
         if self.log is not None:
             self.log.put_iteration(ev.opt_id, call_id, ev.x, fx)
-        st.history.add_point(ev.opt_id, call_id, fx)
-        if self.movie is not None:
-            self.movie.notify_point(ev.opt_id, call_id, fx)
-        if record.running:
-            self._tell(record, ev.x, fx)
+        if failure is not None:
+            self._evaluation_failed(record, call_id, failure, exc)
+        elif fx == fx:  # not nan
+            self._evaluated(record, ev, call_id, fx)
+        else:
+            self.failures.nan(ev.opt_id, call_id)
+            if record.running:
+                self._tell(record, ev.x, fx)
         if call_id >= st.next_iter_checkpoint:
             freq = self.settings.checkpoint_control.checkpoint_iter_frequency
             st.next_iter_checkpoint = (call_id // freq + 1) * freq
             if not self.settings.convergence_checker.check(self.status()):
                 self.checkpoint("evaluation frequency")
+
+    def _evaluated(
+        self, record: OptimizerRecord, ev: PendingEvaluation, call_id: int, fx: float
+    ) -> None:
+        st = self.state
+        if fx < record.best_fx:
+            record.best_fx, record.best_x, record.evals_at_improvement = fx, ev.x, record.n_evals
+        if fx < st.best_fx:
+            st.best_x, st.best_fx, st.best_opt_id, st.best_call_id = ev.x, fx, ev.opt_id, call_id
+        st.history.add_point(ev.opt_id, call_id, fx)
+        if self.movie is not None:
+            self.movie.notify_point(ev.opt_id, call_id, fx)
+        if record.running:
+            self._tell(record, ev.x, fx)
+
+    def _evaluation_failed(
+        self, record: OptimizerRecord, call_id: int, failure: str, exc: BaseException | None
+    ) -> None:
+        """Crash the optimizer that asked for the point; a late failure only leaves a message."""
+        reason = f"evaluation {call_id} failed: {failure}"
+        crashed = record.running
+        if crashed:
+            self._end_optimizer(record, "crashed", reason)
+        elif self.log is not None:
+            self.log.put_message(record.opt_id, call_id, reason)
+        self.failures.failed(record.opt_id, call_id, failure, exc, crashed)
 
     def _tell(self, record: OptimizerRecord, x: np.ndarray, fx: float) -> None:
         try:

@@ -31,7 +31,7 @@ from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
 from ..result import Result
 from .checkpointing import CheckpointingControl
-from .executors import make_executor, start_workers
+from .executors import check_task_sendable, make_executor, start_workers
 from .relocation import relocation_overrides
 from .settings import ManagerSettings
 from .state import ResumePoint, RunState
@@ -364,6 +364,7 @@ class GloMPOManager:
             settings.executor_instance or settings.executor, settings.max_jobs
         )
         try:
+            check_task_sendable(self.task, executor)
             start_workers(executor)
             result = run_session(settings, state, self.task, executor, self._resumed_from)
         finally:

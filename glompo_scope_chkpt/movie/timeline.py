@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from .manifest import Manifest
 from .probe import probe
 from .segment_record import SegmentRecord
 from .stitch import stitch
+from .video_info import VideoInfo
 
 __all__ = ["MovieTimeline"]
 
@@ -144,11 +146,19 @@ class MovieTimeline:
         """List the next segment as ``recording``, save the manifest, then let ffmpeg create it.
 
         In this order a kill leaves at worst a listed segment without a file, which
-        :meth:`_locate` drops on the next start, never a file the manifest does not know.
+        :meth:`_locate` drops on the next start, never a file the manifest does not know. If
+        the segment cannot start, nothing records until a later call starts one.
+
+        Raises
+        ------
+        OSError
+            If the segments folder takes no new file, or the manifest cannot be saved.
         """
+        with tempfile.TemporaryFile(dir=self.segment_dir):  # ffmpeg would fail only later
+            pass
         index = self.manifest.next_index()
         path = self.segment_dir / segment_name(self.stem, index, "recording")
-        self.current = SegmentRecord(
+        record = SegmentRecord(
             index=index,
             path=path.relative_to(self.manifest.folder).as_posix(),
             status="recording",
@@ -156,25 +166,40 @@ class MovieTimeline:
             session=self.session,
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         )
-        self.manifest.add(self.current)
-        self.manifest.save()
-        self.scope.start_segment(path)
+        self.manifest.add(record)
+        try:
+            self.manifest.save()
+            self.scope.start_segment(path)
+        except BaseException:
+            self.manifest.segments.remove(record)
+            raise
+        self.current = record
 
     def _close_segment(self, label: str, checkpoint: str | None) -> None:
         """Finish the current segment, rename it after ``label`` and complete its record.
 
-        The caller saves the manifest.
+        The caller saves the manifest. A segment that cannot be renamed is completed under its
+        recording name, closed by no checkpoint, and the error is raised.
         """
         record, self.current = self.current, None
         video = self.scope.close_segment()
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
-        if target.exists():
-            raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
-        os.replace(source, target)
-        fsync_dir(self.segment_dir)
-        record.path = target.relative_to(self.manifest.folder).as_posix()
-        record.describe(dataclasses.replace(video, path=target))
+        try:
+            if target.exists():
+                raise FileExistsError(f"Segment {target} exists already; it is never overwritten.")
+            os.replace(source, target)
+            fsync_dir(self.segment_dir)
+        except OSError:
+            self._complete(record, video, source, None)
+            raise
+        self._complete(record, video, target, checkpoint)
+
+    def _complete(
+        self, record: SegmentRecord, video: VideoInfo, file: Path, checkpoint: str | None
+    ) -> None:
+        record.path = file.relative_to(self.manifest.folder).as_posix()
+        record.describe(dataclasses.replace(video, path=file))
         record.status, record.checkpoint = "complete", checkpoint
         record.f_counter_end = self.state.f_counter
 
@@ -202,11 +227,16 @@ class MovieTimeline:
                 self._start_segment()
             else:
                 self.manifest.save()
+        self._failure = None  # an earlier failed checkpoint's recording is whole again
         return timeline
 
     @contextlib.contextmanager
     def _noting_failure(self) -> Iterator[None]:
-        """Remember that recording failed: the session ends with that error, not a stitch."""
+        """Remember that recording failed: the session ends with that error, not a stitch.
+
+        A run that carries on after the failed checkpoint forgets it at the next checkpoint
+        that closes and starts segments cleanly; the movie is then stitched at the end.
+        """
         try:
             yield
         except BaseException as exc:

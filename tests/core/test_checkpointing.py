@@ -110,11 +110,10 @@ def test_a_time_based_name_that_is_taken_gets_a_repeat_suffix_at_once(tmp_path):
     assert len(control.existing_checkpoints()) == 3
 
 
-def test_a_static_name_that_is_taken_is_an_error(tmp_path):
+def test_a_static_name_that_is_taken_is_given_again_to_be_replaced(tmp_path):
     (tmp_path / "fixed.tar.gz").write_bytes(b"keep")
     control = CheckpointingControl(naming_format="fixed", checkpointing_dir=tmp_path)
-    with pytest.raises(InvalidSettingError, match=r"already taken.*%\(count\)"):
-        control.get_name()
+    assert control.get_name() == "fixed"
     assert (tmp_path / "fixed.tar.gz").read_bytes() == b"keep"
 
 
