@@ -15,8 +15,9 @@ import signal
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -72,9 +73,7 @@ class Session:
         self.stop_warned: set[str] = set()
         self.failures = FailureWatch()
         self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
-        self.slots = in_flight_limit(
-            settings.executor_instance or settings.executor, settings.max_jobs
-        )
+        self.slots = in_flight_limit(settings.executor_spec, settings.max_jobs)
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
@@ -229,7 +228,7 @@ class Session:
             per_opt = self.in_flight_per_opt
             running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
         for rec in running:
-            x = rec.optimizer.ask()
+            x = rec.active.ask()
             if x is not None:
                 ev = PendingEvaluation(self.state.next_eval_id, rec.opt_id, x)
                 self.state.next_eval_id += 1
@@ -238,6 +237,7 @@ class Session:
         return False
 
     def _submit(self, ev: PendingEvaluation) -> None:
+        future: cf.Future | CompletedCall
         if self.inline:
             future = CompletedCall(self.task, ev.x)
         else:
@@ -265,7 +265,8 @@ class Session:
     def _wait_any(self) -> None:
         if any(future.done() for future in self.in_flight):
             return
-        cf.wait(self.in_flight, timeout=_WAIT_SECONDS, return_when=cf.FIRST_COMPLETED)
+        pending = cast("Iterable[cf.Future]", self.in_flight)  # a CompletedCall is always done
+        cf.wait(pending, timeout=_WAIT_SECONDS, return_when=cf.FIRST_COMPLETED)
 
     def _process_finished(self) -> None:
         finished = [future for future in self.in_flight if future.done()]
@@ -277,7 +278,7 @@ class Session:
                 self.converged = True
                 return
 
-    def _handle_result(self, ev: PendingEvaluation, future: cf.Future) -> None:
+    def _handle_result(self, ev: PendingEvaluation, future: cf.Future | CompletedCall) -> None:
         st = self.state
         record = st.optimizers[ev.opt_id]
         exc = future.exception()
@@ -338,8 +339,8 @@ class Session:
 
     def _tell(self, record: OptimizerRecord, x: np.ndarray, fx: float) -> None:
         try:
-            record.optimizer.tell(x, fx)
-            reason = record.optimizer.stop_reason()
+            record.active.tell(x, fx)
+            reason = record.active.stop_reason()
         except Exception as exc:
             self._end_optimizer(record, "crashed", f"{record.opt_type} raised {exc!r}")
             return

@@ -360,9 +360,7 @@ class GloMPOManager:
             raise TaskNotAvailableError(
                 "The manager has no task: pass task=... to setup/new_manager or load_manager."
             )
-        executor, owned = make_executor(
-            settings.executor_instance or settings.executor, settings.max_jobs
-        )
+        executor, owned = make_executor(settings.executor_spec, settings.max_jobs)
         try:
             check_task_sendable(self.task, executor)
             start_workers(executor)

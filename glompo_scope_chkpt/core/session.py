@@ -39,7 +39,7 @@ def _open_log(
         if resumed_from is not None
         else (state.checkpoints[-1].name if state.checkpoints else f"session {len(state.sessions)}")
     )
-    metadata = {
+    metadata: dict[str, str | int | float | bool] = {
         "optimizers": repr(settings.opt_selector),
         "convergence_checker": repr(settings.convergence_checker),
         "seed": -1 if settings.seed is None else settings.seed,
@@ -61,7 +61,7 @@ def _register_optimizers(log: RunLog, state: RunState) -> None:
     for record in state.optimizers.values():
         if not log.has_optimizer(record.opt_id):
             log.add_optimizer(record.opt_id, record.opt_type, record.start_call, record.options)
-            if not record.running:
+            if record.end_call is not None:
                 log.end_optimizer(
                     record.opt_id, f"{record.status}: {record.end_reason}", record.end_call
                 )
@@ -136,7 +136,9 @@ def run_session(
         raise
     finally:
         signum = None if session is None else session.signal_received
-        saved_on_signal = None if signum is None else session.interrupt_checkpoint
+        saved_on_signal = (
+            None if session is None or signum is None else session.interrupt_checkpoint
+        )
         if session is not None:
             state.elapsed_before = session.elapsed()
         record.ended, record.f_counter_end, record.end_reason = (

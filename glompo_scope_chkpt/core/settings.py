@@ -128,6 +128,18 @@ class ManagerSettings:
     checkpoint_signals: tuple[int, ...] = DEFAULT_SIGNALS
     executor_instance: cf.Executor | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def executor_spec(self) -> str | cf.Executor:
+        """The executor asked for: a user's Executor object, or one of :data:`EXECUTOR_NAMES`."""
+        if self.executor_instance is not None:
+            return self.executor_instance
+        if self.executor is None:
+            raise InvalidSettingError(
+                "This run used an executor object, which a checkpoint cannot hold: pass "
+                "executor=... to load_manager."
+            )
+        return self.executor
+
     @classmethod
     def build(cls, **kwargs: Any) -> ManagerSettings:
         """Validate raw keyword arguments into settings.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -54,6 +53,19 @@ class OptimizerRecord:
     def running(self) -> bool:
         """Whether the optimizer still asks for points."""
         return self.status == "running"
+
+    @property
+    def active(self) -> BaseOptimizer:
+        """The optimizer of a running record.
+
+        Raises
+        ------
+        RuntimeError
+            If it has ended (its optimizer was dropped).
+        """
+        if self.optimizer is None:
+            raise RuntimeError(f"Optimizer {self.opt_id} has ended ({self.status}).")
+        return self.optimizer
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,7 @@ class RunState:
     elapsed_before: float = 0.0
     next_iter_checkpoint: float = math.inf
     end_reason: str | None = None
-    movie_segments: list[dict[str, Any]] = field(default_factory=list)
+    movie_segments: list[int] = field(default_factory=list)
     version: int = STATE_VERSION
 
     def count(self, status: str) -> int:

@@ -176,7 +176,7 @@ def _video_of_entry(
     ManifestError
         If a field has the wrong type, or some are given and others are not.
     """
-    media = {name: d.get(name) for name in _MEDIA_FIELDS}
+    media: dict[str, Any] = {name: d.get(name) for name in _MEDIA_FIELDS}
     _check_fields(media, source, where)
     missing = [name for name, value in media.items() if value is None]
     if len(missing) == len(media):

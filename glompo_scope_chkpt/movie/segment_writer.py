@@ -185,6 +185,7 @@ class SegmentWriter:
             )
         )
         self._stack, self._proc = stack, proc
+        assert proc.stdin is not None  # started with stdin=PIPE
         _widen_pipe(proc.stdin.fileno(), self._frame_bytes)
         log.info(
             "Recording movie segment %s (%dx%d, %g fps).",
@@ -214,6 +215,7 @@ class SegmentWriter:
                 f"({self._frame_bytes} bytes); the figure changed size while recording."
             )
         try:
+            assert self._proc is not None and self._proc.stdin is not None  # set by open()
             self._proc.stdin.write(rgba)
         except (BrokenPipeError, ValueError, OSError) as exc:
             self._fail(exc)

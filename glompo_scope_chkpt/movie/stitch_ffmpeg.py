@@ -138,6 +138,7 @@ def _run_reencode(args: list[str], total: float, progress: ProgressCallback | No
             open(errors, "wb") as err,
             ffmpeg_process(args, stdout=subprocess.PIPE, stderr=err) as proc,
         ):
+            assert proc.stdout is not None  # started with stdout=PIPE
             for raw in proc.stdout:
                 key, _, value = raw.decode("ascii", "replace").strip().partition("=")
                 if progress is None:

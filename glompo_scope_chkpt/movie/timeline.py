@@ -60,6 +60,9 @@ class MovieTimeline:
         that checkpoint are copied from there, so the movie still spans every session.
     """
 
+    manifest: Manifest
+    """The movie manifest; only while recording (``record_movie``)."""
+
     def __init__(
         self,
         args: dict[str, Any],
@@ -77,7 +80,6 @@ class MovieTimeline:
         self.still = working_dir / still_name(outfile)
         self.stem = Path(outfile).stem
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
-        self.manifest: Manifest | None = None
         self.current: SegmentRecord | None = None
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
@@ -175,13 +177,13 @@ class MovieTimeline:
             raise
         self.current = record
 
-    def _close_segment(self, label: str, checkpoint: str | None) -> None:
-        """Finish the current segment, rename it after ``label`` and complete its record.
+    def _close_segment(self, record: SegmentRecord, label: str, checkpoint: str | None) -> None:
+        """Finish the current segment ``record``, rename it after ``label``, complete the record.
 
         The caller saves the manifest. A segment that cannot be renamed is completed under its
         recording name, closed by no checkpoint, and the error is raised.
         """
-        record, self.current = self.current, None
+        self.current = None
         video = self.scope.close_segment()
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
@@ -221,7 +223,7 @@ class MovieTimeline:
             return []
         with self._noting_failure():
             if self.current is not None:
-                self._close_segment(f"chk_{name}", name)
+                self._close_segment(self.current, f"chk_{name}", name)
             timeline = [record.index for record in self.manifest.timeline()]
             if start_next:
                 self._start_segment()
@@ -259,7 +261,7 @@ class MovieTimeline:
             if self._failure is None:
                 with self._noting_failure():
                     if self.recording and self.current is not None:
-                        self._close_segment("final", None)
+                        self._close_segment(self.current, "final", None)
                         self.manifest.save()
                     if stitch_movie:
                         self.scope.save_still(self.still)

@@ -35,7 +35,10 @@ class BaseOptimizer(ABC):
     """
 
     def __init__(
-        self, bounds: Sequence[tuple[float, float]], x0: Sequence[float], seed: int | None = None
+        self,
+        bounds: Sequence[tuple[float, float]] | np.ndarray,
+        x0: Sequence[float] | np.ndarray,
+        seed: int | None = None,
     ) -> None:
         self.bounds = np.asarray(bounds, dtype=float).reshape(-1, 2)
         self.x0 = np.asarray(x0, dtype=float)

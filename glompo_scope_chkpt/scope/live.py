@@ -194,6 +194,7 @@ class LiveScope:
         Exception
             Whatever the renderer reported while handling the message.
         """
+        assert self._proc.stdin is not None and self._proc.stdout is not None  # both piped
         try:
             send_message(self._proc.stdin.fileno(), (kind, self._cursor.delta(), payload))
             status, value = recv_message(self._proc.stdout.fileno())
@@ -385,8 +386,9 @@ class LiveScope:
     def _stop_process(self) -> None:
         self._thread.join(timeout=_COMMAND_TIMEOUT)
         for pipe in (self._proc.stdin, self._proc.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         try:
             self._proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 
 from .._fileio import atomic_path
 from ..core.history import History, Marker
+from ..errors import ScopeError
 from .cursor import HistoryCursor, HistoryDelta
 from .series import Series
 from .title import TitleLine
@@ -98,7 +99,13 @@ class ScopePlot:
             FigureCanvasAgg(figure)
         figure.set_dpi(dpi)
         figure.set_size_inches(self.width / dpi, self.height / dpi, forward=True)
-        self.figure, self.canvas = figure, figure.canvas
+        canvas = figure.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            raise ScopeError(
+                f"The scope draws with matplotlib's Agg renderer, but the figure's canvas is a "
+                f"{type(canvas).__name__}; use an Agg-based backend (Agg, TkAgg, QtAgg, ...)."
+            )
+        self.figure, self.canvas = figure, canvas
         self._args, self._blit = dict(args), blit
         self._series: dict[int, Series] = {}
         self._best: tuple[float, int | None] = (math.inf, None)

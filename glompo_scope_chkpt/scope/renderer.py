@@ -130,10 +130,12 @@ class _Renderer:
     def _write_frame(self) -> None:
         pixels = self.plot.render()
         self.show()
+        writer = self.writer
+        assert writer is not None  # frames are written only while a segment is open
         try:
-            self.writer.write(pixels)
+            writer.write(pixels)
         except Exception as exc:
-            writer, self.writer, self.failed = self.writer, None, exc
+            self.writer, self.failed = None, exc
             writer.abort()
             raise
         self.movie_dirty = False
