@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
-import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +15,7 @@ import dill
 import numpy as np
 
 from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
+from .._tempfiles import reading_scratch
 from ..checkpoint.archive import read_checkpoint
 from ..checkpoint.locate import checkpoint_candidates
 from ..checkpoint.writer import take_checkpoint
@@ -268,8 +268,8 @@ class GloMPOManager:
         from ..checkpoint.payload import loads_run
         from ..log.opener import check_log
 
-        with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:
-            archive, contents = self._read_newest_good(Path(path), Path(tmp))
+        with reading_scratch(Path(path)) as tmp:  # beside the checkpoint, not in $TMPDIR
+            archive, contents = self._read_newest_good(Path(path), tmp)
             saved = loads_run(archive, contents)
             task = self._resolve_task(archive, contents, task, task_loader)
         state = saved.state
