@@ -122,6 +122,7 @@ class GloMPOManager:
         max_optimizers: int | None = None,
         hunter: BaseHunter | None = None,
         generator: BaseGenerator | None = None,
+        hunt_frequency: int = 100,
     ) -> GloMPOManager:
         """Configure a new optimization.
 
@@ -143,7 +144,8 @@ class GloMPOManager:
         seed
             Seed of the run; with ``"serial"`` a seeded run is exactly reproducible.
         convergence_checker
-            When the whole run ends; default ``MaxFuncCalls(10_000)``.
+            When the whole run ends; default ``KillsAfterConvergence(0, 1)``, GloMPO's: as soon
+            as one optimizer converges.
         checkpoint_control
             A :class:`CheckpointingControl`; default: checkpoints only on request (``CHKPT``
             file, a signal, :meth:`checkpoint`), in ``working_dir/checkpoints``.
@@ -156,9 +158,14 @@ class GloMPOManager:
         max_optimizers
             Optimizers running at once (default ``max(max_jobs, 2)``).
         hunter
-            Stops optimizers that stopped contributing, e.g. ``StagnationHunter(200)``.
+            Stops optimizers that stopped contributing, e.g. ``StagnationHunter(200)`` or
+            ``BestUnmoving(100, 0.01) & TimeAnnealing()``; default none.
         generator
             Start points of new optimizers; default uniformly random.
+        hunt_frequency
+            Evaluations between hunts: after every ``hunt_frequency``-th evaluation of the run,
+            each running optimizer is judged by ``hunter`` against the one that found the best
+            value so far.
 
         Returns
         -------
@@ -188,6 +195,7 @@ class GloMPOManager:
             max_optimizers=max_optimizers,
             hunter=hunter,
             generator=generator,
+            hunt_frequency=hunt_frequency,
         )
         self._clear_outputs(settings)
         self._settings, self.task = settings, task
