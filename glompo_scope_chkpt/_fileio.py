@@ -12,7 +12,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["TMP_MARK", "atomic_write_bytes", "atomic_write_text", "atomic_path", "fsync_dir"]
+__all__ = [
+    "TMP_MARK",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fsync_dir",
+    "fsync_path",
+    "make_dirs",
+]
 
 TMP_MARK = ".tmp-"
 """Infix of every temporary file name; leftovers carrying it belong to an interrupted write."""
@@ -30,6 +38,40 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file written by someone else (e.g. ffmpeg) to disk.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened or the disk refuses the flush.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` and missing parents, durably: each new entry is fsynced in its parent.
+
+    Raises
+    ------
+    OSError
+        If a folder cannot be created.
+    """
+    path = Path(path)
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    if missing:
+        missing[0].mkdir(parents=True, exist_ok=True)
+    for created in reversed(missing):
+        fsync_dir(created.parent)
 
 
 @contextlib.contextmanager

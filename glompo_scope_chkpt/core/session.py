@@ -126,13 +126,14 @@ def run_session(
     state.sessions.append(record)
     if name is not None:
         state.history.add_marker("resume", state.f_counter, label=name)
-    session = movie = None
+    session = movie = failure = None
     try:
         movie = _open_movie(settings, state, number, resumed_from)
         session = Session(settings, state, task, executor, log, movie)
         session.run()
     except BaseException as exc:
         state.end_reason = f"crashed: {exc!r}"
+        failure = exc
         raise
     finally:
         signum = None if session is None else session.signal_received
@@ -145,12 +146,17 @@ def run_session(
             state.end_reason,
         )
         try:
-            movie_path = _close_outputs(settings, state, log, movie, stitch=signum is None)
+            stitch = signum is None and failure is None
+            movie_path = _close_outputs(settings, state, log, movie, stitch=stitch)
         except KeyboardInterrupt:
             if signum is not None or session is None or not session.converged:
                 raise
             movie_path, signum = None, signal.SIGINT
             saved_on_signal = _checkpoint_finished_run(settings, state, task, movie)
+        except Exception as exc:
+            if failure is None:
+                raise
+            logger.error("Closing the outputs after the run failed also failed: %s", exc)
     return _result(state, signum, movie_path, saved_on_signal)
 
 
