@@ -9,16 +9,25 @@ user knows what to free. The cause is found in the exception or its chain, in h5
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from .errors import DiskWriteError
 
-__all__ = ["DISK_ERRNOS", "describe_disk", "disk_error", "disk_errno", "format_bytes"]
+__all__ = [
+    "DISK_ERRNOS",
+    "describe_disk",
+    "disk_errno",
+    "disk_error",
+    "format_bytes",
+    "naming_disk",
+]
 
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG)
 """The errors of a disk rather than of a program: full, over quota, read-only, failing, too big."""
@@ -118,6 +127,7 @@ def disk_error(
     path: str | os.PathLike[str],
     cause: BaseException | str,
     then: str = "then resume the run from its last checkpoint",
+    needed: int | None = None,
 ) -> E:
     """Build the one error of a write refused by the disk.
 
@@ -133,10 +143,35 @@ def disk_error(
         The failure (its disk error is named) or a text holding it (ffmpeg's stderr).
     then
         What to do once space is free.
+    needed
+        The bytes the write asked for, if known.
     """
     code = disk_errno(cause)
     reason = os.strerror(code) if code is not None else str(cause)
+    if needed is not None:
+        reason += f" (it needed {format_bytes(needed)})"
     return kind(
         f"Writing {what} {path} failed: {reason}. On the {describe_disk(path)}. Free space "
         f"there (or fix the disk), {then}."
     )
+
+
+@contextlib.contextmanager
+def naming_disk(
+    kind: type[DiskWriteError],
+    what: str,
+    path: str | os.PathLike[str],
+    then: str = "then resume the run from its last checkpoint",
+) -> Iterator[None]:
+    """Turn an :class:`OSError` of the disk raised in the block into :func:`disk_error`'s error.
+
+    Other errors, and :class:`DiskWriteError` s already naming their disk, pass unchanged.
+    """
+    try:
+        yield
+    except DiskWriteError:
+        raise
+    except OSError as exc:
+        if disk_errno(exc) is None:
+            raise
+        raise disk_error(kind, what, path, exc, then) from exc

@@ -76,19 +76,24 @@ class SpaceClaim:
         want = handle.id.get_filesize() + nbytes
         if not self._enabled or want <= self._end:
             return
-        want += SLACK
         size = os.fstat(self._fd).st_size
-        try:
-            os.posix_fallocate(self._fd, self._end, want - self._end)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, size)  # give back what a partial claim took
-            if disk_errno(exc) is None:  # no fallocate on this file system: write unclaimed
-                logger.debug("posix_fallocate unavailable for %s: %s", self.path, exc)
-                self._enabled = False
+        for end in (want + SLACK, want):  # without the slack when the disk is nearly full
+            try:
+                os.posix_fallocate(self._fd, self._end, end - self._end)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, size)  # give back what a partial claim took
+                if disk_errno(exc) is None:  # no fallocate on this file system: write unclaimed
+                    logger.debug("posix_fallocate unavailable for %s: %s", self.path, exc)
+                    self._enabled = False
+                    return
+                failure = exc
+            else:
+                self._end = end
                 return
-            raise disk_error(LogDiskError, "the HDF5 log", self.path, exc) from exc
-        self._end = want
+        needed = want - max(self._end, size)
+        error = disk_error(LogDiskError, "the HDF5 log", self.path, failure, needed=needed)
+        raise error from failure
 
     def settle(self) -> None:
         """Note what a flush gave back: HDF5 truncates the file to its end when they differ."""

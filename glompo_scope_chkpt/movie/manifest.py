@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._disk import disk_errno, disk_error
+from .._disk import naming_disk
 from .._fileio import atomic_write_text, make_dirs
 from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
 from ..errors import ManifestDiskError, ManifestError
@@ -178,13 +178,9 @@ class Manifest:
             If the manifest cannot be written otherwise.
         """
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        try:
+        with naming_disk(ManifestDiskError, "the movie manifest", self.path):
             make_dirs(self.folder)
             atomic_write_text(self.path, text)
-        except OSError as exc:
-            if disk_errno(exc) is None:
-                raise
-            raise disk_error(ManifestDiskError, "the movie manifest", self.path, exc) from exc
         _log.debug("saved movie manifest %s (%d segments)", self.path, len(self.segments))
 
     # ----------------------------------------------------------------------------- segments
