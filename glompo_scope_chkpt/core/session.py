@@ -218,24 +218,38 @@ def _close_outputs(
     movie: RunMovie | None,
     stitch: bool,
 ) -> Path | None:
-    movie_path = None
-    try:
-        if movie is not None:
-            movie_path = movie.finish(state.f_counter, stitch_movie=stitch)
-    finally:
-        try:
-            if log is not None:
-                log.set_root_attrs(end_reason=state.end_reason or "", sessions=len(state.sessions))
-                log.close()
-        finally:
-            if settings.summary_files >= 1:
-                from ..log.summary import write_trajectory_plots, write_yaml_summary
+    """Finish the movie, close the log, write the summaries: every step is tried.
 
-                write_yaml_summary(
-                    settings.working_dir / SUMMARY_FILENAME, _summary(settings, state)
-                )
-                if settings.summary_files >= 2:
-                    write_trajectory_plots(settings.working_dir, state.history)
+    The first failure is raised once all steps ran; later ones (a full disk fails them all)
+    are logged, so the run ends with one error.
+    """
+    failures: list[BaseException] = []
+
+    def attempt(step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except BaseException as exc:
+            if failures:
+                logger.error("After %r, closing the outputs also failed: %s", failures[0], exc)
+            failures.append(exc)
+            return None
+
+    movie_path = None
+    if movie is not None:
+        movie_path = attempt(lambda: movie.finish(state.f_counter, stitch_movie=stitch))
+    if log is not None:
+        ended = {"end_reason": state.end_reason or "", "sessions": len(state.sessions)}
+        attempt(lambda: log.set_root_attrs(**ended))
+        attempt(log.close)
+    if settings.summary_files >= 1:
+        from ..log.summary import write_trajectory_plots, write_yaml_summary
+
+        summary = _summary(settings, state)
+        attempt(lambda: write_yaml_summary(settings.working_dir / SUMMARY_FILENAME, summary))
+        if settings.summary_files >= 2:
+            attempt(lambda: write_trajectory_plots(settings.working_dir, state.history))
+    if failures:
+        raise failures[0]
     return movie_path
 
 
