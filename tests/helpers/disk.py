@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -67,11 +68,13 @@ def fill(path: Path) -> None:
 class FillsDisk:
     """``rastrigin`` that fills the disk of ``filler`` at call ``at`` and frees it at ``free_at``.
 
-    The calls count from 1 in each process; 0 never fills (or frees).
+    At call ``kill_at`` it SIGKILLs its own process instead. The calls count from 1 in each
+    process; 0 never fills (frees, kills).
     """
 
-    def __init__(self, filler: str, at: int = 0, free_at: int = 0) -> None:
-        self.filler, self.at, self.free_at, self.calls = filler, at, free_at, 0
+    def __init__(self, filler: str, at: int = 0, free_at: int = 0, kill_at: int = 0) -> None:
+        self.filler, self.at, self.free_at, self.kill_at = filler, at, free_at, kill_at
+        self.calls = 0
 
     def __call__(self, x: np.ndarray) -> float:
         self.calls += 1
@@ -79,6 +82,8 @@ class FillsDisk:
             fill(Path(self.filler))
         if self.calls == self.free_at:
             Path(self.filler).unlink()
+        if self.calls == self.kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
         return rastrigin(x)
 
 
@@ -92,6 +97,7 @@ def run(
     movie: bool = False,
     raise_checkpoint_fail: bool = True,
     calls: int = 2000,
+    kill_at: int = 0,
 ) -> dict[str, Any]:
     """Start (or resume, from the newest checkpoint) a seeded serial run in ``work``."""
     from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
@@ -100,7 +106,7 @@ def run(
     from glompo_scope_chkpt.opt_selectors import CycleSelector
     from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
 
-    task = FillsDisk(filler, at, free_at)
+    task = FillsDisk(filler, at, free_at, kill_at)
     checkpoints = Path(work) / "checkpoints"
     if resume:
         manager = GloMPOManager.load_manager(checkpoints, task=task)
