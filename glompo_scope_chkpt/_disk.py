@@ -127,7 +127,7 @@ def disk_error(
     path: str | os.PathLike[str],
     cause: BaseException | str,
     then: str = "then resume the run from its last checkpoint",
-    needed: int | None = None,
+    detail: str = "",
 ) -> E:
     """Build the one error of a write refused by the disk.
 
@@ -143,13 +143,13 @@ def disk_error(
         The failure (its disk error is named) or a text holding it (ffmpeg's stderr).
     then
         What to do once space is free.
-    needed
-        The bytes the write asked for, if known.
+    detail
+        More about the failure, shown after the reason (e.g. what ffmpeg said).
     """
     code = disk_errno(cause)
     reason = os.strerror(code) if code is not None else str(cause)
-    if needed is not None:
-        reason += f" (it needed {format_bytes(needed)})"
+    if detail:
+        reason += f" ({detail})"
     return kind(
         f"Writing {what} {path} failed: {reason}. On the {describe_disk(path)}. Free space "
         f"there (or fix the disk), {then}."

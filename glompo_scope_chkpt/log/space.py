@@ -27,7 +27,7 @@ from pathlib import Path
 
 import h5py
 
-from .._disk import disk_errno, disk_error
+from .._disk import disk_errno, disk_error, format_bytes
 from ..errors import LogDiskError, LogFileError
 
 __all__ = ["SpaceClaim", "abandon", "chunks_bytes", "failed_write"]
@@ -91,8 +91,8 @@ class SpaceClaim:
             else:
                 self._end = end
                 return
-        needed = want - max(self._end, size)
-        error = disk_error(LogDiskError, "the HDF5 log", self.path, failure, needed=needed)
+        detail = f"it needed {format_bytes(want - max(self._end, size))}"
+        error = disk_error(LogDiskError, "the HDF5 log", self.path, failure, detail=detail)
         raise error from failure
 
     def settle(self) -> None:

@@ -207,10 +207,10 @@ def _disk_errors(output: Path) -> Iterator[None]:
     except (FFmpegError, OSError) as exc:
         if disk_errno(exc) is None:
             raise
-        error = disk_error(StitchDiskError, "the stitched movie", output, exc, "then stitch again")
-        if isinstance(exc, FFmpegError):
-            error = StitchDiskError(f"{error}\nffmpeg said:\n{stderr_of(exc)}")
-        raise error from exc
+        said = stderr_of(exc).splitlines() if isinstance(exc, FFmpegError) else []
+        detail = f"ffmpeg: {said[-1].strip()}" if said else ""
+        then = "then stitch again"
+        raise disk_error(StitchDiskError, "the stitched movie", output, exc, then, detail) from exc
 
 
 def _write(
