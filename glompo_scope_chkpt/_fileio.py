@@ -64,12 +64,11 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
         If a folder cannot be created.
     """
     path = Path(path)
-    missing = []
-    while not path.exists() and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    if missing:
-        missing[0].mkdir(parents=True, exist_ok=True)
+    missing, parent = [], path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    path.mkdir(parents=True, exist_ok=True)  # raises if a file stands there
     for created in reversed(missing):
         fsync_dir(created.parent)
 
