@@ -49,13 +49,13 @@ Chunks hold about 128 KiB of rows, uncompressed (partial chunks are rewritten at
 The log is not thread-safe: call it from the manager's thread.
 
 Code: the writer is here; names, dtypes, file helpers and :func:`read_log` are in
-:mod:`.format`; the identity check and rollback on resume in :mod:`.rollback`; which of
+:mod:`.format`; one write (space claim, two flushes) in :mod:`.batch`, :mod:`.appender` and
+:mod:`.space`; the identity check and rollback on resume in :mod:`.rollback`; which of
 :meth:`OptimizationLog.create` and :meth:`OptimizationLog.resume` a run uses, in :mod:`.opener`.
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -66,18 +66,14 @@ import h5py
 import numpy as np
 
 from ..errors import InvalidSettingError, LogFileError
-from .appender import GroupAppender
+from .batch import Batch, BatchWriter, split_by_optimizer
 from .format import (
     GROUP_PREFIX,
     LOG_FILENAME,
     LOG_FORMAT,
-    MSG_DTYPE,
     NOT_ENDED,
     RESERVED_ATTRS,
-    chunk_rows,
     create_log_file,
-    create_optimizer_group,
-    fsync_file,
     open_for_writing,
     read_log,
     row_dtype,
@@ -85,7 +81,7 @@ from .format import (
     validate_args,
 )
 from .rollback import open_for_resume
-from .space import METADATA_BYTES, SpaceClaim, abandon, chunks_bytes, failed_write
+from .space import abandon, failed_write
 
 __all__ = ["LOG_FILENAME", "LOG_FORMAT", "OptimizationLog", "read_log"]
 
@@ -111,18 +107,16 @@ class OptimizationLog:
         self.path, self.key, self.n_params = path, key, n_params
         self._file, self._floor, self._f_counter = handle, floor, floor
         self._dtype = row_dtype(n_params)
-        self._mtype = h5py.h5t.py_create(self._dtype)
         self._buf = np.zeros(buffer_rows, self._dtype)
         self._buf_opt = np.zeros(buffer_rows, np.int64)
         self._call, self._x, self._fx = (self._buf[k] for k in ("call_id", "x", "fx"))
         self._n, self._closed = 0, False
         self._broken: BaseException | None = None  # why a write failed inside HDF5
-        self._space = SpaceClaim(handle)
+        self._writer = BatchWriter(handle, self._dtype)
         self._live: dict[int, int] = {}  # running optimizer -> last call_id put
         self._msg_last: dict[int, int] = {}  # every known optimizer -> last message call_id
         self._resumed: set[int] = set()  # running in the file, not yet re-registered
         self._ended: set[int] = set()  # ended: late results of their evaluations still come in
-        self._handles: dict[int, GroupAppender] = {}
         self._new: dict[int, dict[str, Any]] = {}
         self._messages: list[tuple[int, int, str]] = []
         self._ends: dict[int, tuple[str, int]] = {}
@@ -351,7 +345,7 @@ class OptimizationLog:
         try:
             if self._broken is None:
                 self.flush()
-                self._space.release(self._file)
+                self._writer.space.release(self._file)
         except BaseException as exc:
             self._abandon(exc)
             raise
@@ -385,7 +379,7 @@ class OptimizationLog:
         """Close the file without HDF5 writing anything more (idempotent)."""
         if self._broken is None:
             self._broken = err
-            self._handles.clear()
+            self._writer.appenders.clear()
             abandon(self._file)
 
     def _reject(self, opt_id: int, call_id: int) -> None:
@@ -398,97 +392,24 @@ class OptimizationLog:
         )
 
     def _write_batch(self, durable: bool = False) -> None:
-        """Claim the space, write the rows and messages, flush, then make them count and flush.
+        """Write everything buffered as one :class:`~.batch.Batch` (``fsync``-ed if ``durable``).
 
-        With ``durable``, the file is ``fsync``-ed after each flush.
+        A claim of disk space that fails leaves the file and the buffers as they were; a failure
+        inside HDF5 abandons the file.
         """
         self._check_open()
-        rows = self._rows_by_optimizer()
         messages: dict[int, list[tuple[int, str]]] = {}
         for opt_id, call_id, text in self._messages:
             messages.setdefault(opt_id, []).append((call_id, text))
-        self._space.claim(self._file, self._batch_bytes(rows, messages))
+        rows = split_by_optimizer(self._buf_opt[: self._n], self._buf[: self._n])
+        batch = Batch(rows, messages, self._new, self._ends, self._root, self._f_counter)
         try:
-            touched = self._write_data(rows, messages)
-            if durable:
-                fsync_file(self._file)
-            self._write_counts(touched)
-            if durable:
-                fsync_file(self._file)
+            self._writer.write(batch, durable)
+        except LogFileError:
+            raise
         except (OSError, RuntimeError, KeyError, ValueError) as err:
             self._abandon(err)
             raise failed_write(self.path, err) from err
-        self._space.settle()
-
-    def _rows_by_optimizer(self) -> list[tuple[int, np.ndarray]]:
-        n = self._n
-        if n == 0:
-            return []
-        order = np.argsort(self._buf_opt[:n], kind="stable")
-        ids, rows = self._buf_opt[:n][order], self._buf[:n][order]
-        bounds = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), n]
-        return [(int(ids[a]), rows[a:b]) for a, b in itertools.pairwise(bounds)]
-
-    def _batch_bytes(
-        self, rows: list[tuple[int, np.ndarray]], messages: dict[int, list[tuple[int, str]]]
-    ) -> int:
-        """An upper bound of the bytes the file grows by when this batch is written."""
-        need = METADATA_BYTES + 16 * 1024 * len(self._new)
-        need += sum(len(str(value)) for value in self._root.values())
-        row_chunk, msg_chunk = chunk_rows(self._dtype), chunk_rows(MSG_DTYPE)
-        for opt_id, block in rows:
-            size = self._handles[opt_id].rows if opt_id in self._handles else 0
-            need += chunks_bytes(size, len(block), row_chunk, self._dtype.itemsize)
-        for opt_id, items in messages.items():
-            size = self._handles[opt_id].n_messages if opt_id in self._handles else 0
-            need += chunks_bytes(size, len(items), msg_chunk, MSG_DTYPE.itemsize)
-            need += 4096 + sum(64 + len(text.encode("utf-8")) for _, text in items)
-        return need
-
-    def _write_data(
-        self, rows: list[tuple[int, np.ndarray]], messages: dict[int, list[tuple[int, str]]]
-    ) -> list[GroupAppender]:
-        """First flush: new groups, rows and messages (not yet counted); return who got some."""
-        for opt_id, spec in self._new.items():
-            self._write_group(opt_id, spec)
-        self._new.clear()
-        touched = {}
-        for opt_id, block in rows:
-            touched[opt_id] = self._appender(opt_id)
-            touched[opt_id].add_rows(block, self._mtype)
         self._n = 0
-        for opt_id, items in messages.items():
-            touched[opt_id] = self._appender(opt_id)
-            touched[opt_id].add_messages(items)
         self._messages.clear()
-        self._file.flush()
-        return list(touched.values())
-
-    def _write_counts(self, touched: list[GroupAppender]) -> None:
-        """Second flush: the counts of valid rows, the ends, the root attributes."""
-        for appender in touched:
-            appender.commit()
-        for opt_id, (reason, end_call) in self._ends.items():
-            self._file[f"{GROUP_PREFIX}{opt_id}"].attrs.update(end_call=end_call, end_reason=reason)
-            self._handles.pop(opt_id, None)
-        self._ends.clear()
-        self._file.attrs.update(self._root)
-        self._root.clear()
-        self._file.attrs["f_counter"] = self._f_counter
-        self._file.flush()
-
-    def _write_group(self, opt_id: int, spec: dict[str, Any]) -> None:
-        name = f"{GROUP_PREFIX}{opt_id}"
-        if spec["existing"]:
-            group = self._file[name]
-            start = min(int(group.attrs["start_call"]), spec["start_call"])
-            group.attrs.update(start_call=start, metadata=spec["metadata"])
-            return
-        create_optimizer_group(self._file, name, self._dtype, spec)
-
-    def _appender(self, opt_id: int) -> GroupAppender:
-        appender = self._handles.get(opt_id)
-        if appender is None:
-            group = self._file[f"{GROUP_PREFIX}{opt_id}"]
-            appender = self._handles[opt_id] = GroupAppender(group)
-        return appender
+        self._new, self._ends, self._root = {}, {}, {}
