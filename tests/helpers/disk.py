@@ -143,7 +143,8 @@ def run(
 
 def run_process(timeout: float = 300, **config: Any) -> subprocess.CompletedProcess:
     """Run :func:`run` in a fresh Python process; return it with its output as text."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), *sys.path]))
+    path = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     env["MPLBACKEND"] = "Agg"
     return subprocess.run(
         [sys.executable, "-m", "tests.helpers.disk", json.dumps(config)],
