@@ -15,6 +15,16 @@ from pathlib import Path
 
 from ._tempfiles import TMP_MARK, temp_prefix
 
+__all__ = [
+    "TMP_MARK",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fsync_dir",
+    "fsync_path",
+    "make_dirs",
+]
+
 __all__ = ["TMP_MARK", "atomic_write_bytes", "atomic_write_text", "atomic_path", "fsync_dir"]
 
 
@@ -30,6 +40,39 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file written by someone else (e.g. ffmpeg) to disk.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened or the disk refuses the flush.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` and missing parents, durably: each new entry is fsynced in its parent.
+
+    Raises
+    ------
+    OSError
+        If a folder cannot be created.
+    """
+    path = Path(path)
+    missing, parent = [], path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    path.mkdir(parents=True, exist_ok=True)  # raises if a file stands there
+    for created in reversed(missing):
+        fsync_dir(created.parent)
 
 
 @contextlib.contextmanager

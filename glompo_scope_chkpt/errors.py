@@ -26,6 +26,12 @@ __all__ = [
     "ScopeError",
     "SegmentExistsError",
     "TaskFailedError",
+    "DiskWriteError",
+    "LogDiskError",
+    "CheckpointDiskError",
+    "ManifestDiskError",
+    "SegmentDiskError",
+    "StitchDiskError",
 ]
 
 
@@ -111,3 +117,36 @@ class SegmentExistsError(FileExistsError, ScopeError):
 
 class TaskFailedError(GloMPOError):
     """The task failed in every evaluation: optimizers kept crashing before any value came back."""
+
+
+class DiskWriteError(OSError, GloMPOError):
+    """The disk refused a write: it is full, over quota, read-only or failing.
+
+    The message names the file, the disk (mount point and device) and the space free there. The
+    subclasses below are also the error of the file they concern, so ``except LogFileError``
+    (say) catches a full disk under the log too.
+    """
+
+
+class LogDiskError(DiskWriteError, LogFileError):
+    """The HDF5 log could not be written because of its disk; it is abandoned, not damaged."""
+
+
+class CheckpointDiskError(DiskWriteError, CheckpointError):
+    """A checkpoint step could not write its file because of the disk."""
+
+    def __init__(self, message: str, written: Path | None = None) -> None:
+        DiskWriteError.__init__(self, message)
+        self.written = written
+
+
+class ManifestDiskError(DiskWriteError, ManifestError):
+    """The movie manifest could not be saved because of its disk."""
+
+
+class SegmentDiskError(DiskWriteError, FFmpegError):
+    """A movie segment could not be written (ffmpeg failed on its disk) or made durable."""
+
+
+class StitchDiskError(DiskWriteError, StitchError):
+    """The stitched movie (or a file stitching needs) could not be written because of the disk."""

@@ -28,9 +28,10 @@ from typing import Any
 
 import dill
 
+from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
 from .._tempfiles import scratch_dir
-from ..errors import CheckpointError, CheckpointLoadError, UnsafeArchiveError
+from ..errors import CheckpointDiskError, CheckpointError, CheckpointLoadError, UnsafeArchiveError
 
 __all__ = [
     "FORMAT",
@@ -144,6 +145,8 @@ def write_checkpoint(
                     _add_bytes(tar, name, data, now)
                 _add_bytes(tar, _META, json.dumps(full_meta, indent=1).encode(), now)
     except OSError as exc:
+        if disk_errno(exc) is not None:
+            raise disk_error(CheckpointDiskError, "the checkpoint", path, exc) from exc
         raise CheckpointError(f"Checkpoint {path} could not be written: {exc}") from exc
     return task_mode
 

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from .._disk import describe_disk, disk_errno
+from .._fileio import make_dirs
 from ..core.checkpointing import ARCHIVE_SUFFIX, CheckpointingControl
 from ..core.history import Marker
 from ..core.settings import ManagerSettings
 from ..core.state import STATE_VERSION, CheckpointRecord, PendingEvaluation, RunState
-from ..errors import CheckpointError
+from ..errors import CheckpointDiskError, CheckpointError, DiskWriteError
 from .archive import write_checkpoint
 from .payload import dumps_state
 
@@ -47,24 +49,34 @@ def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _step(what: str, written: Path | None = None) -> Iterator[None]:
-    """Turn any failure of one checkpoint step into the one :class:`CheckpointError`."""
+def _step(what: str, written: Path | None = None, where: Path | None = None) -> Iterator[None]:
+    """Turn any failure of one checkpoint step into the one :class:`CheckpointError`.
+
+    A failure caused by the disk (full, read-only, failing) is a :class:`CheckpointDiskError`;
+    when the failure does not name its disk already, the disk of ``where`` is named.
+    """
     try:
         yield
     except CheckpointError:
         raise
     except Exception as exc:
-        raise CheckpointError(
-            f"Checkpoint failed while {what}: {type(exc).__name__}: {exc}", written
-        ) from exc
+        message = f"Checkpoint failed while {what}: {type(exc).__name__}: {exc}"
+        if isinstance(exc, DiskWriteError):
+            raise CheckpointDiskError(message, written) from exc
+        if disk_errno(exc) is not None and where is not None:
+            message += f". On the {describe_disk(where)}; free space there, then resume"
+            raise CheckpointDiskError(message, written) from exc
+        raise CheckpointError(message, written) from exc
 
 
 def _make_dir(control: CheckpointingControl) -> None:
+    folder = control.checkpointing_dir
     try:
-        control.checkpointing_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
     except OSError as exc:
-        raise CheckpointError(
-            f"Checkpointing dir {control.checkpointing_dir} cannot be created ({exc}); "
+        kind = CheckpointError if disk_errno(exc) is None else CheckpointDiskError
+        raise kind(
+            f"Checkpointing dir {folder} cannot be created ({exc}; {describe_disk(folder)}); "
             "choose a writable checkpointing_dir."
         ) from exc
 
@@ -78,7 +90,8 @@ def _settle_outputs(
             log.flush()
     if movie is not None:
         movie.notify_marker(marker)
-        with _step(f"closing the movie segment in {movie.segment_dir} and saving the manifest"):
+        what = f"closing the movie segment in {movie.segment_dir} and saving the manifest"
+        with _step(what, where=movie.segment_dir):
             state.movie_segments = movie.on_checkpoint(name, state.f_counter, start_next=not last)
 
 
@@ -95,7 +108,7 @@ def _write_archive(
     state.checkpoints.append(record)
     state.pending = list(pending)
     try:
-        with _step(f"writing {path}"):
+        with _step(f"writing {path}", where=path.parent):
             payload = dumps_state(
                 {
                     "settings": replace(settings, executor_instance=None),
@@ -181,7 +194,8 @@ def take_checkpoint(
             f"{control.naming_format!r} has no %(count) or time key, so it names one checkpoint.",
             stacklevel=3,
         )
-    with _step(f"deleting older checkpoints (keep_past={control.keep_past})", written=path):
+    what = f"deleting older checkpoints (keep_past={control.keep_past})"
+    with _step(what, written=path, where=path.parent):
         apply_keep_past(control, path)
     logger.info("Checkpoint %s written at f_counter=%d", path, state.f_counter)
     return path

@@ -136,13 +136,14 @@ def run_session(
     state.sessions.append(record)
     if name is not None:
         state.history.add_marker("resume", state.f_counter, label=name)
-    session = movie = None
+    session = movie = failure = None
     try:
         movie = _open_movie(settings, state, number, resumed_from)
         session = Session(settings, state, task, executor, log, movie)
         session.run()
     except BaseException as exc:
         state.end_reason = f"crashed: {exc!r}"
+        failure = exc
         raise
     finally:
         signum = None if session is None else session.signal_received
@@ -157,12 +158,17 @@ def run_session(
             state.end_reason,
         )
         try:
-            movie_path = _close_outputs(settings, state, log, movie, stitch=signum is None)
+            stitch = signum is None and failure is None
+            movie_path = _close_outputs(settings, state, log, movie, stitch=stitch)
         except KeyboardInterrupt:
             if signum is not None or session is None or not session.converged:
                 raise
             movie_path, signum = None, signal.SIGINT
             saved_on_signal = _checkpoint_finished_run(settings, state, task, movie)
+        except Exception as exc:
+            if failure is None:
+                raise
+            logger.error("Closing the outputs after the run failed also failed: %s", exc)
     return _result(state, signum, movie_path, saved_on_signal)
 
 
@@ -224,24 +230,38 @@ def _close_outputs(
     movie: RunMovie | None,
     stitch: bool,
 ) -> Path | None:
-    movie_path = None
-    try:
-        if movie is not None:
-            movie_path = movie.finish(state.f_counter, stitch_movie=stitch)
-    finally:
-        try:
-            if log is not None:
-                log.set_root_attrs(end_reason=state.end_reason or "", sessions=len(state.sessions))
-                log.close()
-        finally:
-            if settings.summary_files >= 1:
-                from ..log.summary import write_trajectory_plots, write_yaml_summary
+    """Finish the movie, close the log, write the summaries: every step is tried.
 
-                write_yaml_summary(
-                    settings.working_dir / SUMMARY_FILENAME, _summary(settings, state)
-                )
-                if settings.summary_files >= 2:
-                    write_trajectory_plots(settings.working_dir, state.history)
+    The first failure is raised once all steps ran; later ones (a full disk fails them all)
+    are logged, so the run ends with one error.
+    """
+    failures: list[BaseException] = []
+
+    def attempt(step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except BaseException as exc:
+            if failures:
+                logger.error("After %r, closing the outputs also failed: %s", failures[0], exc)
+            failures.append(exc)
+            return None
+
+    movie_path = None
+    if movie is not None:
+        movie_path = attempt(lambda: movie.finish(state.f_counter, stitch_movie=stitch))
+    if log is not None:
+        ended = {"end_reason": state.end_reason or "", "sessions": len(state.sessions)}
+        attempt(lambda: log.set_root_attrs(**ended))
+        attempt(log.close)
+    if settings.summary_files >= 1:
+        from ..log.summary import write_trajectory_plots, write_yaml_summary
+
+        summary = _summary(settings, state)
+        attempt(lambda: write_yaml_summary(settings.working_dir / SUMMARY_FILENAME, summary))
+        if settings.summary_files >= 2:
+            attempt(lambda: write_trajectory_plots(settings.working_dir, state.history))
+    if failures:
+        raise failures[0]
     return movie_path
 
 

@@ -31,10 +31,12 @@ __all__ = [
     "LOG_FILENAME",
     "LOG_FORMAT",
     "MSG_DTYPE",
+    "MSGS_ATTR",
     "NOT_ENDED",
     "RESERVED_ATTRS",
     "append_messages",
     "append_rows",
+    "chunk_rows",
     "create_log_file",
     "create_optimizer_group",
     "fsync_file",
@@ -43,8 +45,10 @@ __all__ = [
     "open_for_writing",
     "package_version",
     "read_log",
+    "ROWS_ATTR",
     "row_dtype",
     "to_attr",
+    "valid_sizes",
     "validate_args",
 ]
 
@@ -57,6 +61,10 @@ NOT_ENDED = -1
 """``end_call`` of an optimizer still running."""
 CHUNK_BYTES = 128 * 1024
 GROUP_PREFIX = "optimizer_"
+ROWS_ATTR, MSGS_ATTR = "n_rows", "n_messages"
+"""Attributes of an optimizer group counting the valid rows of ``iter_history`` and
+``messages``: a write that failed may have grown a dataset past them (logs written before
+these attributes existed have none: all their rows are valid)."""
 RESERVED_ATTRS = frozenset(
     {"format", "key", "n_params", "f_counter", "started_at_call", "created", "package_version"}
     | {"rollbacks"}
@@ -110,10 +118,15 @@ def to_attr(name: str, value: object) -> object:
         raise InvalidSettingError(f"Log attribute {name!r} cannot be stored: {err}.") from err
 
 
+def chunk_rows(dtype: np.dtype) -> int:
+    """Rows per chunk of the log's datasets of ``dtype`` (about ``CHUNK_BYTES`` per chunk)."""
+    return max(16, min(8192, CHUNK_BYTES // dtype.itemsize))
+
+
 def new_dataset(group: h5py.Group, name: str, dtype: np.dtype, size: int = 0) -> h5py.Dataset:
-    """Create a resizable, chunked (about ``CHUNK_BYTES`` per chunk) 1-D dataset in ``group``."""
-    chunk = max(16, min(8192, CHUNK_BYTES // dtype.itemsize))
-    return group.create_dataset(name, shape=(size,), maxshape=(None,), chunks=(chunk,), dtype=dtype)
+    """Create a resizable, chunked (:func:`chunk_rows`) 1-D dataset in ``group``."""
+    chunks = (chunk_rows(dtype),)
+    return group.create_dataset(name, shape=(size,), maxshape=(None,), chunks=chunks, dtype=dtype)
 
 
 def create_optimizer_group(
@@ -132,8 +145,20 @@ def create_optimizer_group(
         end_reason="",
         metadata=spec["metadata"],
     )
+    group.attrs.create(ROWS_ATTR, 0, dtype=np.int64)
+    group.attrs.create(MSGS_ATTR, 0, dtype=np.int64)
     new_dataset(group, "iter_history", dtype)
     new_dataset(group, "messages", MSG_DTYPE)
+
+
+def valid_sizes(group: h5py.Group) -> tuple[int, int]:
+    """Return how many rows of ``iter_history`` and ``messages`` are valid in ``group``."""
+    sizes = []
+    for name, attr in (("iter_history", ROWS_ATTR), ("messages", MSGS_ATTR)):
+        size = group[name].shape[0]
+        counted = group.attrs.get(attr)
+        sizes.append(size if counted is None else max(0, min(size, int(counted))))
+    return sizes[0], sizes[1]
 
 
 def append_rows(ds: h5py.Dataset, start: int, rows: np.ndarray, mtype: Any) -> int:
@@ -149,19 +174,34 @@ def append_rows(ds: h5py.Dataset, start: int, rows: np.ndarray, mtype: Any) -> i
     return start + len(rows)
 
 
-def append_messages(ds: h5py.Dataset, items: list[tuple[int, str]]) -> None:
-    """Append ``(call_id, message)`` pairs to a ``messages`` dataset."""
-    start = ds.shape[0]
-    ds.resize((start + len(items),))
-    ds[start:] = np.array(items, dtype=MSG_DTYPE)
+def append_messages(ds: h5py.Dataset, start: int, items: list[tuple[int, str]]) -> int:
+    """Write ``(call_id, message)`` pairs at index ``start`` of a ``messages`` dataset.
+
+    Returns
+    -------
+    int
+        The dataset's new size.
+    """
+    stop = start + len(items)
+    ds.resize((stop,))
+    ds[start:stop] = np.array(items, dtype=MSG_DTYPE)
+    return stop
 
 
 def fsync_file(handle: h5py.File) -> None:
-    """``fsync`` the open file behind ``handle`` (flush it first)."""
+    """``fsync`` the open file behind ``handle`` (flush it first).
+
+    Raises
+    ------
+    OSError
+        If the disk refuses it (an I/O error).
+    """
     try:
-        os.fsync(handle.id.get_vfd_handle())
+        fd = handle.id.get_vfd_handle()
     except (OSError, TypeError, ValueError):  # pragma: no cover - drivers without a descriptor
         logger.debug("fsync not available for %s", handle.filename)
+        return
+    os.fsync(fd)
 
 
 def create_log_file(
@@ -258,7 +298,8 @@ def read_log(path: str | os.PathLike[str]) -> dict[str, Any]:
             out: dict[str, Any] = {"attrs": _plain_attrs(f.attrs), "optimizers": {}}
             for name, group in f.items():
                 if name.startswith(GROUP_PREFIX):
-                    rows, msgs = group["iter_history"][()], group["messages"][()]
+                    n_rows, n_msgs = valid_sizes(group)
+                    rows, msgs = group["iter_history"][:n_rows], group["messages"][:n_msgs]
                     out["optimizers"][int(name[len(GROUP_PREFIX) :])] = {
                         "attrs": _plain_attrs(group.attrs),
                         "call_id": rows["call_id"],

@@ -16,20 +16,25 @@ from pathlib import Path
 
 import h5py
 
+from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
 from .._run_files import rollback_name
-from ..errors import LogFileError, LogKeyMismatchError
+from ..errors import LogDiskError, LogFileError, LogKeyMismatchError
 from .format import (
     GROUP_PREFIX,
     LIBVER,
+    MSGS_ATTR,
     NOT_ENDED,
+    ROWS_ATTR,
     fsync_file,
     logger,
     new_dataset,
     now_iso,
     open_for_writing,
     package_version,
+    valid_sizes,
 )
+from .space import METADATA_BYTES, SpaceClaim, abandon, failed_write
 
 __all__ = ["check_identity", "open_for_resume", "roll_back"]
 
@@ -89,9 +94,12 @@ def check_identity(path: Path, key: str, n_params: int) -> None:
         )
 
 
-def _first_above(ds: h5py.Dataset, bound: int) -> int:
-    """Index of the first row whose ``call_id`` exceeds ``bound`` (rows sorted by call_id)."""
-    lo, hi = 0, ds.shape[0]
+def _first_above(ds: h5py.Dataset, bound: int, size: int) -> int:
+    """Index of the first of the ``size`` valid rows whose ``call_id`` exceeds ``bound``.
+
+    Rows are sorted by ``call_id``; ``size`` if none does.
+    """
+    lo, hi = 0, size
     if hi == 0 or int(ds[hi - 1]["call_id"]) <= bound:
         return hi
     while lo < hi:
@@ -105,13 +113,29 @@ def _first_above(ds: h5py.Dataset, bound: int) -> int:
 
 @dataclass(frozen=True)
 class _Cut:
-    """What a rollback does to one optimizer group: move all of it, or rows from an index on."""
+    """What a rollback does to one optimizer group: move all of it, or rows from an index on.
+
+    ``valid_rows`` and ``valid_messages`` count the valid rows (a failed write may have left
+    more in the datasets: those are cut, not moved).
+    """
 
     name: str
     whole: bool
     rows: int = 0
     messages: int = 0
     reopen: bool = False
+    valid_rows: int = 0
+    valid_messages: int = 0
+
+    @property
+    def moves(self) -> bool:
+        """Whether data go to the rollback file (else only unfinished rows are cut)."""
+        return (
+            self.whole
+            or self.reopen
+            or self.rows < self.valid_rows
+            or self.messages < self.valid_messages
+        )
 
 
 def _plan_rollback(f: h5py.File, bound: int) -> list[_Cut]:
@@ -123,11 +147,18 @@ def _plan_rollback(f: h5py.File, bound: int) -> list[_Cut]:
             cuts.append(_Cut(name, whole=True))
             continue
         hist, msgs = group["iter_history"], group["messages"]
+        n_rows, n_msgs = valid_sizes(group)
         end_call = int(group.attrs["end_call"])
         cut = _Cut(
-            name, False, _first_above(hist, bound), _first_above(msgs, bound), end_call > bound
+            name,
+            False,
+            _first_above(hist, bound, n_rows),
+            _first_above(msgs, bound, n_msgs),
+            end_call > bound,
+            n_rows,
+            n_msgs,
         )
-        if cut.reopen or cut.rows < hist.shape[0] or cut.messages < msgs.shape[0]:
+        if cut.moves or n_rows < hist.shape[0] or n_msgs < msgs.shape[0]:
             cuts.append(cut)
     return cuts
 
@@ -140,9 +171,9 @@ def _rollback_target(log_path: Path, checkpoint_name: str) -> Path:
     return target
 
 
-def _copy_tail(src: h5py.Dataset, start: int, group: h5py.Group) -> int:
-    """Copy rows ``start:`` of ``src`` into a new dataset of the same name in ``group``."""
-    size = src.shape[0] - start
+def _copy_tail(src: h5py.Dataset, start: int, stop: int, group: h5py.Group) -> int:
+    """Copy rows ``start:stop`` of ``src`` into a new dataset of the same name in ``group``."""
+    size = stop - start
     dst = new_dataset(group, src.name.rsplit("/", 1)[-1], src.dtype, size)
     for offset in range(0, size, _COPY_BLOCK):
         stop = min(size, offset + _COPY_BLOCK)
@@ -168,14 +199,60 @@ def _write_rollback(f: h5py.File, cuts: list[_Cut], target: Path, bound: int, na
             src = f[cut.name]
             if cut.whole:
                 f.copy(src, out, name=cut.name)
-                moved += src["iter_history"].shape[0]
+                moved += valid_sizes(src)[0]
             else:
                 group = out.create_group(cut.name)
                 group.attrs.update(dict(src.attrs))
-                moved += _copy_tail(src["iter_history"], cut.rows, group)
-                _copy_tail(src["messages"], cut.messages, group)
+                moved += _copy_tail(src["iter_history"], cut.rows, cut.valid_rows, group)
+                _copy_tail(src["messages"], cut.messages, cut.valid_messages, group)
+                group.attrs.update({ROWS_ATTR: cut.valid_rows - cut.rows})
+                group.attrs.update({MSGS_ATTR: cut.valid_messages - cut.messages})
             out[cut.name].attrs["whole_optimizer"] = cut.whole
     return moved
+
+
+def _unsaved(path: Path, target: Path, checkpoint_name: str, err: OSError) -> LogFileError:
+    if disk_errno(err) is not None:
+        then = f"then resume again (the log {path} was left unchanged)"
+        return disk_error(LogDiskError, "the rollback file", target, err, then=then)
+    return LogFileError(
+        f"The log {path} is ahead of checkpoint {checkpoint_name!r} but its later rows could "
+        f"not be saved to {target} ({err}); the log was left unchanged. Free space or fix "
+        "permissions in that folder, then resume again."
+    )
+
+
+def _cut_in_place(f: h5py.File, cuts: list[_Cut], bound: int, record: dict | None) -> None:
+    """Shrink the log to the checkpoint: drop moved groups, cut datasets, reopen, count.
+
+    The disk space is claimed first; a write that fails leaves the log abandoned, not torn.
+
+    Raises
+    ------
+    LogDiskError, LogFileError
+        If the disk refuses the space or the write.
+    """
+    SpaceClaim(f).claim(f, METADATA_BYTES)
+    try:
+        for cut in cuts:
+            if cut.whole:
+                del f[cut.name]
+                continue
+            group = f[cut.name]
+            group["iter_history"].resize((cut.rows,))
+            group["messages"].resize((cut.messages,))
+            group.attrs.update({ROWS_ATTR: cut.rows, MSGS_ATTR: cut.messages})
+            if cut.reopen:
+                group.attrs.update(end_call=NOT_ENDED, end_reason="")
+        if record is not None:
+            done = json.loads(f.attrs.get("rollbacks", "[]"))
+            f.attrs["rollbacks"] = json.dumps([*done, record])
+        f.attrs["f_counter"] = bound
+        f.flush()
+        fsync_file(f)
+    except (OSError, RuntimeError, KeyError, ValueError) as err:
+        abandon(f)
+        raise failed_write(Path(f.filename), err) from err
 
 
 def roll_back(f: h5py.File, bound: int, checkpoint_name: str, stacklevel: int = 1) -> None:
@@ -183,45 +260,34 @@ def roll_back(f: h5py.File, bound: int, checkpoint_name: str, stacklevel: int = 
 
     ``f`` is the log open for writing, ``bound`` the checkpoint's ``f_counter``. Warns when data
     are moved aside; ``stacklevel`` means what it would in the caller's own
-    :func:`warnings.warn`.
+    :func:`warnings.warn`. Rows past a group's valid count (left by a write that failed) are
+    not data: they are cut, not moved.
 
     Raises
     ------
     LogFileError
-        If the rollback file cannot be written; the log is then unchanged.
+        If the rollback file cannot be written (the log is then unchanged), or the log cannot
+        be cut (a :class:`LogDiskError` when its disk refuses).
     """
     path = Path(f.filename)
     cuts = _plan_rollback(f, bound)
-    if not cuts:
-        found = int(f.attrs["f_counter"])
+    moving = [cut for cut in cuts if cut.moves]
+    found = int(f.attrs["f_counter"])
+    if not moving:
+        if cuts:
+            logger.warning("Log %s: cutting rows a failed write left unfinished.", path)
         if found != bound:  # behind the checkpoint (or only its counter ahead): append from bound
             logger.warning("Log %s ends at call %s; the checkpoint is at %s.", path, found, bound)
-            f.attrs["f_counter"] = bound
-            f.flush()
+        if cuts or found != bound:
+            _cut_in_place(f, cuts, bound, None)
         return
     target = _rollback_target(path, checkpoint_name)
     try:
-        moved = _write_rollback(f, cuts, target, bound, checkpoint_name)
+        moved = _write_rollback(f, moving, target, bound, checkpoint_name)
     except OSError as err:
-        raise LogFileError(
-            f"The log {path} is ahead of checkpoint {checkpoint_name!r} but its later rows could "
-            f"not be saved to {target} ({err}); the log was left unchanged. Free space or fix "
-            "permissions in that folder, then resume again."
-        ) from err
-    for cut in cuts:
-        if cut.whole:
-            del f[cut.name]
-            continue
-        group = f[cut.name]
-        group["iter_history"].resize((cut.rows,))
-        group["messages"].resize((cut.messages,))
-        if cut.reopen:
-            group.attrs.update(end_call=NOT_ENDED, end_reason="")
+        raise _unsaved(path, target, checkpoint_name, err) from err
     record = {"checkpoint": checkpoint_name, "to_call": bound, "file": target.name, "rows": moved}
-    f.attrs["rollbacks"] = json.dumps([*json.loads(f.attrs.get("rollbacks", "[]")), record])
-    f.attrs["f_counter"] = bound
-    f.flush()
-    fsync_file(f)
+    _cut_in_place(f, cuts, bound, record)
     whole = sum(cut.whole for cut in cuts)
     reopened = sum(cut.reopen for cut in cuts)
     warnings.warn(

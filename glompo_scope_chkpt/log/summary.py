@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from .._disk import naming_disk
 from .._fileio import atomic_path, atomic_write_text
 from .._run_files import SUMMARY_FILENAME, TRAJECTORY_BEST_FILENAME, TRAJECTORY_FILENAME
 from ..core.history import History, Marker
+from ..errors import LogDiskError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -94,13 +96,16 @@ def write_yaml_summary(path: Path, data: Mapping[str, Any]) -> None:
 
     Raises
     ------
+    LogDiskError
+        If the disk refuses the file (full, read-only, failing); the message names the disk.
     OSError
         If the folder of ``path`` does not exist or cannot be written.
     """
     text = yaml.safe_dump(
         to_plain(dict(data)), sort_keys=False, default_flow_style=False, allow_unicode=True
     )
-    atomic_write_text(path, text)
+    with naming_disk(LogDiskError, "the summary", path):
+        atomic_write_text(path, text)
     _log.info("Wrote summary %s", path)
 
 
@@ -126,6 +131,8 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
     ------
     ImportError
         If matplotlib is not installed.
+    LogDiskError
+        If the disk refuses a file (full, read-only, failing); the message names the disk.
     OSError
         If ``folder`` does not exist or cannot be written.
     """
@@ -141,7 +148,7 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
         axes = fig.add_subplot()
         _draw(axes, history, best=best, log_scale=log_scale)
         target = Path(folder) / name
-        with atomic_path(target) as tmp:
+        with naming_disk(LogDiskError, "the plot", target), atomic_path(target) as tmp:
             fig.savefig(tmp, format="png")
         written.append(target)
     _log.info("Wrote trajectory plots in %s", folder)

@@ -24,7 +24,14 @@ ended after the checkpoint are reopened. HDF5 does not return freed space: ``h5r
 Durability. Every change to the file happens inside a flush: rows, messages, new optimizers and
 attributes are buffered in memory and written when ``buffer_rows`` rows are pending or on
 :meth:`OptimizationLog.flush`, which also ``fsync``s. Between flushes the file is not touched,
-so a SIGKILL leaves the state of the last flush. Measured with h5py 3.16 / HDF5 2.0:
+so a SIGKILL leaves the state of the last flush. Each write claims its disk space first and
+commits in two flushes: the rows and messages, then each group's counts of valid rows
+(``n_rows``, ``n_messages``) with the ``end_*`` and root attributes (``fsync`` after each at
+:meth:`OptimizationLog.flush`). A write that fails (full disk, I/O error) raises one
+:class:`~glompo_scope_chkpt.errors.LogFileError` naming the file, and the disk for a disk error
+(:class:`~glompo_scope_chkpt.errors.LogDiskError`); a failed claim leaves the file untouched and
+the rows buffered, a failure inside HDF5 abandons the file, closed without writing more
+(see :mod:`.space`). Measured with h5py 3.16 / HDF5 2.0:
 
 * writes left unflushed in HDF5's metadata cache when the process dies can corrupt the file
   ("addr overflow"), hence the buffering in Python and a flush after every write batch;
@@ -42,13 +49,13 @@ Chunks hold about 128 KiB of rows, uncompressed (partial chunks are rewritten at
 The log is not thread-safe: call it from the manager's thread.
 
 Code: the writer is here; names, dtypes, file helpers and :func:`read_log` are in
-:mod:`.format`; the identity check and rollback on resume in :mod:`.rollback`; which of
+:mod:`.format`; one write (space claim, two flushes) in :mod:`.batch`, :mod:`.appender` and
+:mod:`.space`; the identity check and rollback on resume in :mod:`.rollback`; which of
 :meth:`OptimizationLog.create` and :meth:`OptimizationLog.resume` a run uses, in :mod:`.opener`.
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,17 +66,14 @@ import h5py
 import numpy as np
 
 from ..errors import InvalidSettingError, LogFileError
+from .batch import Batch, BatchWriter, split_by_optimizer
 from .format import (
     GROUP_PREFIX,
     LOG_FILENAME,
     LOG_FORMAT,
     NOT_ENDED,
     RESERVED_ATTRS,
-    append_messages,
-    append_rows,
     create_log_file,
-    create_optimizer_group,
-    fsync_file,
     open_for_writing,
     read_log,
     row_dtype,
@@ -77,6 +81,7 @@ from .format import (
     validate_args,
 )
 from .rollback import open_for_resume
+from .space import abandon, failed_write
 
 __all__ = ["LOG_FILENAME", "LOG_FORMAT", "OptimizationLog", "read_log"]
 
@@ -102,16 +107,16 @@ class OptimizationLog:
         self.path, self.key, self.n_params = path, key, n_params
         self._file, self._floor, self._f_counter = handle, floor, floor
         self._dtype = row_dtype(n_params)
-        self._mtype = h5py.h5t.py_create(self._dtype)
         self._buf = np.zeros(buffer_rows, self._dtype)
         self._buf_opt = np.zeros(buffer_rows, np.int64)
         self._call, self._x, self._fx = (self._buf[k] for k in ("call_id", "x", "fx"))
         self._n, self._closed = 0, False
+        self._broken: BaseException | None = None  # why a write failed inside HDF5
+        self._writer = BatchWriter(handle, self._dtype)
         self._live: dict[int, int] = {}  # running optimizer -> last call_id put
         self._msg_last: dict[int, int] = {}  # every known optimizer -> last message call_id
         self._resumed: set[int] = set()  # running in the file, not yet re-registered
         self._ended: set[int] = set()  # ended: late results of their evaluations still come in
-        self._handles: dict[int, list[Any]] = {}  # optimizer -> [iter_history, rows]
         self._new: dict[int, dict[str, Any]] = {}
         self._messages: list[tuple[int, int, str]] = []
         self._ends: dict[int, tuple[str, int]] = {}
@@ -246,6 +251,8 @@ class OptimizationLog:
         last = self._live.get(opt_id)
         if last is None or call_id <= last:
             self._reject(opt_id, call_id)
+        if self._n == len(self._buf):  # the write of a full buffer failed before: try again
+            self._write_batch()
         i = self._n
         try:
             if len(x) != self.n_params:
@@ -315,22 +322,37 @@ class OptimizationLog:
 
         Raises
         ------
+        LogDiskError
+            If the disk refuses the write (full, read-only, failing); the message names the
+            file and the disk.
         LogFileError
-            If writing fails or the log is closed.
+            If writing fails otherwise, the log is closed, or an earlier write failed.
         """
-        self._check_open()
-        self._write_batch()
-        fsync_file(self._file)
+        self._write_batch(durable=True)
 
     def close(self) -> None:
-        """Flush and close the file; closing again does nothing."""
+        """Flush and close the file; closing again does nothing.
+
+        A log whose write failed is closed without writing anything more.
+
+        Raises
+        ------
+        LogFileError
+            As :meth:`flush`; the file is closed all the same.
+        """
         if self._closed:
             return
         try:
-            self.flush()
+            if self._broken is None:
+                self.flush()
+                self._writer.space.release(self._file)
+        except BaseException as exc:
+            self._abandon(exc)
+            raise
         finally:
             self._closed = True
             self._live.clear()
+        if self._broken is None:
             self._file.close()
 
     def __enter__(self) -> OptimizationLog:
@@ -347,6 +369,18 @@ class OptimizationLog:
     def _check_open(self) -> None:
         if self._closed:
             raise LogFileError(f"The log {self.path} is closed.")
+        if self._broken is not None:
+            raise LogFileError(
+                f"The log {self.path} was closed after a failed write ({self._broken}); resume "
+                "the run from its last checkpoint."
+            )
+
+    def _abandon(self, err: BaseException) -> None:
+        """Close the file without HDF5 writing anything more (idempotent)."""
+        if self._broken is None:
+            self._broken = err
+            self._writer.appenders.clear()
+            abandon(self._file)
 
     def _reject(self, opt_id: int, call_id: int) -> None:
         self._check_open()
@@ -357,57 +391,25 @@ class OptimizationLog:
             f"{self._live[opt_id]} (nor the log's start {self._floor}) in {self.path}."
         )
 
-    def _write_batch(self) -> None:
-        try:
-            for opt_id, spec in self._new.items():
-                self._write_group(opt_id, spec)
-            self._new.clear()
-            self._write_rows()
-            self._write_messages()
-            for opt_id, (reason, end_call) in self._ends.items():
-                self._file[f"{GROUP_PREFIX}{opt_id}"].attrs.update(
-                    end_call=end_call, end_reason=reason
-                )
-                self._handles.pop(opt_id, None)
-            self._ends.clear()
-            self._file.attrs.update(self._root)
-            self._root.clear()
-            self._file.attrs["f_counter"] = self._f_counter
-            self._file.flush()
-        except (OSError, RuntimeError, KeyError) as err:
-            raise LogFileError(f"Writing the log {self.path} failed: {err}") from err
+    def _write_batch(self, durable: bool = False) -> None:
+        """Write everything buffered as one :class:`~.batch.Batch` (``fsync``-ed if ``durable``).
 
-    def _write_group(self, opt_id: int, spec: dict[str, Any]) -> None:
-        name = f"{GROUP_PREFIX}{opt_id}"
-        if spec["existing"]:
-            group = self._file[name]
-            start = min(int(group.attrs["start_call"]), spec["start_call"])
-            group.attrs.update(start_call=start, metadata=spec["metadata"])
-            return
-        create_optimizer_group(self._file, name, self._dtype, spec)
-
-    def _write_rows(self) -> None:
-        n = self._n
-        if n == 0:
-            return
-        order = np.argsort(self._buf_opt[:n], kind="stable")
-        ids, rows = self._buf_opt[:n][order], self._buf[:n][order]
-        bounds = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), n]
-        for start, stop in itertools.pairwise(bounds):
-            self._append(int(ids[start]), rows[start:stop])
-        self._n = 0
-
-    def _append(self, opt_id: int, rows: np.ndarray) -> None:
-        entry = self._handles.get(opt_id)
-        if entry is None:
-            ds = self._file[f"{GROUP_PREFIX}{opt_id}/iter_history"]
-            entry = self._handles[opt_id] = [ds, ds.shape[0]]
-        entry[1] = append_rows(entry[0], entry[1], rows, self._mtype)
-
-    def _write_messages(self) -> None:
-        by_opt: dict[int, list[tuple[int, str]]] = {}
+        A claim of disk space that fails leaves the file and the buffers as they were; a failure
+        inside HDF5 abandons the file.
+        """
+        self._check_open()
+        messages: dict[int, list[tuple[int, str]]] = {}
         for opt_id, call_id, text in self._messages:
-            by_opt.setdefault(opt_id, []).append((call_id, text))
-        for opt_id, items in by_opt.items():
-            append_messages(self._file[f"{GROUP_PREFIX}{opt_id}/messages"], items)
+            messages.setdefault(opt_id, []).append((call_id, text))
+        rows = split_by_optimizer(self._buf_opt[: self._n], self._buf[: self._n])
+        batch = Batch(rows, messages, self._new, self._ends, self._root, self._f_counter)
+        try:
+            self._writer.write(batch, durable)
+        except LogFileError:
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError) as err:
+            self._abandon(err)
+            raise failed_write(self.path, err) from err
+        self._n = 0
         self._messages.clear()
+        self._new, self._ends, self._root = {}, {}, {}

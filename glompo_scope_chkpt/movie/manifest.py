@@ -23,9 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._fileio import atomic_write_text
+from .._disk import naming_disk
+from .._fileio import atomic_write_text, make_dirs
 from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
-from ..errors import ManifestError
+from ..errors import ManifestDiskError, ManifestError
 from .segment_record import SegmentRecord, _bad
 
 __all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "Manifest"]
@@ -163,10 +164,23 @@ class Manifest:
         return data
 
     def save(self) -> None:
-        """Write the manifest atomically (temporary file, fsync, rename), creating its folder."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write the manifest atomically (temporary file, fsync, rename), creating its folder.
+
+        Every segment it lists complete must be on disk already (the segment writer fsyncs each
+        file it closes, the timeline the folder it renames it in).
+
+        Raises
+        ------
+        ManifestDiskError
+            If the disk refuses the write (full, read-only, failing); the previous manifest is
+            left as it was.
+        OSError
+            If the manifest cannot be written otherwise.
+        """
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        atomic_write_text(self.path, text)
+        with naming_disk(ManifestDiskError, "the movie manifest", self.path):
+            make_dirs(self.folder)
+            atomic_write_text(self.path, text)
         _log.debug("saved movie manifest %s (%d segments)", self.path, len(self.segments))
 
     # ----------------------------------------------------------------------------- segments

@@ -24,9 +24,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from .._disk import disk_errno, disk_error
 from .._ffmpeg import ffmpeg_process
+from .._fileio import fsync_dir, fsync_path
 from .._run_files import SEGMENT_FORMAT
-from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
+from ..errors import FFmpegError, InvalidSettingError, SegmentDiskError, SegmentExistsError
 from .colour import PIX_FMT, from_rgb_filter
 from .video_info import VideoInfo
 
@@ -227,20 +229,41 @@ class SegmentWriter:
     def _fail(self, exc: BaseException) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
-            stack.close()  # reaps ffmpeg; raises FFmpegError with its stderr if it failed
+            with self._disk_errors():
+                stack.close()  # reaps ffmpeg; raises FFmpegError with its stderr if it failed
         raise FFmpegError(f"ffmpeg stopped taking frames for '{self.path}': {exc}") from exc
 
+    @contextlib.contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        """Name the segment and its disk when ffmpeg (or a flush) failed because of the disk."""
+        try:
+            yield
+        except (FFmpegError, OSError) as exc:
+            if disk_errno(exc) is None:
+                raise
+            raise disk_error(SegmentDiskError, "the movie segment", self.path, exc) from exc
+
     def close(self) -> int:
-        """End the input, wait for ffmpeg to finish the file and return the number of frames.
+        """End the input, wait for ffmpeg to finish the file, ``fsync`` it and its folder.
+
+        Returns
+        -------
+        int
+            The number of frames written.
 
         Raises
         ------
+        SegmentDiskError
+            If the disk refused the segment (full, read-only, failing).
         FFmpegError
             If ffmpeg exits with an error.
         """
         stack, self._stack = self._stack, None
         if stack is not None:
-            stack.close()
+            with self._disk_errors():
+                stack.close()
+                fsync_path(self.path)
+                fsync_dir(self.path.parent)
             log.info("Closed movie segment %s: %d frames.", self.path, self.frames)
         return self.frames
 

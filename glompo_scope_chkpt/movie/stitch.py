@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._tempfiles import scratch_dir
-from ..errors import FFmpegError, StitchError
+from ..errors import DiskWriteError, FFmpegError, StitchError
 from .probe import probe
 from .stitch_ffmpeg import ProgressCallback, _remux_complete_frames, _write
 from .stitch_plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
@@ -118,8 +118,8 @@ def stitch(
         try:
             report = _write(parts, output, fmt, use_copy, plan, encoding, progress, work)
         except (StitchError, FFmpegError) as exc:
-            if not (use_copy and mode == "auto"):
-                raise
+            if not (use_copy and mode == "auto") or isinstance(exc, DiskWriteError):
+                raise  # a full disk is no codec mismatch: re-encoding would fail the same way
             _log.warning("stream copy failed (%s); re-encoding instead", str(exc).splitlines()[0])
             report = _write(parts, output, fmt, False, plan, encoding, progress, work)
     _log.info(

@@ -8,16 +8,21 @@ compares the written movie with its parts before it is renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import subprocess
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
-from .._ffmpeg import ffmpeg_process, run_ffmpeg
+from .._disk import disk_errno, disk_error
+from .._ffmpeg import ffmpeg_process, run_ffmpeg, stderr_of
 from .._fileio import atomic_path
 from .._run_files import MOVIE_FORMATS
-from ..errors import FFmpegError, StitchError
+from ..errors import FFmpegError, StitchDiskError, StitchError
 from .colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
 from .probe import probe
 from .stitch_plan import StitchReport, _same_fps
@@ -129,34 +134,36 @@ def _reencode_args(
     return ["-y", "-progress", "pipe:1", "-nostats", *node.get_args()]
 
 
-def _stderr_tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return "(no output)"
+def _memory_file() -> BinaryIO:
+    """A file held in memory, for ffmpeg's stderr: never on the disk the movie may have filled."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("ffmpeg-stderr"), "w+b")
+    return tempfile.TemporaryFile()  # pragma: no cover - not Linux
+
+
+def _stderr_tail(handle: BinaryIO, lines: int = 15) -> str:
+    handle.seek(0)
+    text = handle.read().decode("utf-8", errors="replace").strip()
     return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-def _run_reencode(args: list[str], total: float, progress: ProgressCallback | None, work: Path):
+def _run_reencode(args: list[str], total: float, progress: ProgressCallback | None) -> None:
     """Run ffmpeg, turning its ``-progress`` lines into fractions of ``total`` seconds."""
-    errors = work / "ffmpeg-stderr.txt"
-    try:
-        with (
-            open(errors, "wb") as err,
-            ffmpeg_process(args, stdout=subprocess.PIPE, stderr=err) as proc,
-        ):
-            assert proc.stdout is not None  # started with stdout=PIPE
-            for raw in proc.stdout:
-                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                if progress is None:
-                    continue
-                if key == "out_time_us" and value.lstrip("-").isdigit() and total > 0:
-                    progress(min(1.0, max(0.0, int(value) / 1e6 / total)))
-                elif key == "progress" and value == "end":
-                    progress(1.0)
-    except FFmpegError as exc:
-        head = str(exc).split("\nstderr")[0]
-        raise FFmpegError(f"{head}\nstderr (last lines):\n{_stderr_tail(errors)}") from None
+    with _memory_file() as err:
+        try:
+            with ffmpeg_process(args, stdout=subprocess.PIPE, stderr=err) as proc:
+                assert proc.stdout is not None  # started with stdout=PIPE
+                for raw in proc.stdout:
+                    key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                    if progress is None:
+                        continue
+                    if key == "out_time_us" and value.lstrip("-").isdigit() and total > 0:
+                        progress(min(1.0, max(0.0, int(value) / 1e6 / total)))
+                    elif key == "progress" and value == "end":
+                        progress(1.0)
+        except FFmpegError as exc:
+            head = str(exc).split("\nstderr")[0]
+            raise FFmpegError(f"{head}\nstderr (last lines):\n{_stderr_tail(err)}") from None
 
 
 def _expected(infos: Sequence[VideoInfo], fps: float, reencode: bool) -> tuple[int, float, bool]:
@@ -200,6 +207,20 @@ def _verify(
     )
 
 
+@contextlib.contextmanager
+def _disk_errors(output: Path) -> Iterator[None]:
+    """Name the disk, and show ffmpeg's own words, when stitching failed because of the disk."""
+    try:
+        yield
+    except (FFmpegError, OSError) as exc:
+        if disk_errno(exc) is None:
+            raise
+        said = stderr_of(exc).splitlines() if isinstance(exc, FFmpegError) else []
+        detail = f"ffmpeg: {said[-1].strip()}" if said else ""
+        then = "then stitch again"
+        raise disk_error(StitchDiskError, "the stitched movie", output, exc, then, detail) from exc
+
+
 def _write(
     parts: Sequence[VideoInfo],
     output: Path,
@@ -210,17 +231,19 @@ def _write(
     progress: ProgressCallback | None,
     work: Path,
 ) -> StitchReport:
-    with atomic_path(output) as tmp:
+    with _disk_errors(output), atomic_path(output) as tmp:
         if use_copy:
             try:
                 run_ffmpeg(_copy_args(_concat_list(parts, work), tmp, fmt))
-            except FFmpegError:  # an ffmpeg older than 5.0 knows no per-file options
+            except FFmpegError as exc:  # an ffmpeg older than 5.0 knows no per-file options
+                if disk_errno(exc) is not None:
+                    raise
                 run_ffmpeg(_copy_args(_concat_list(parts, work, quick_open=False), tmp, fmt))
             report = _verify(tmp, parts, parts[0].fps, "copy", output)
             if progress is not None:
                 progress(1.0)
         else:
             args = _reencode_args(parts, tmp, fmt, plan, *encoding)
-            _run_reencode(args, sum(p.duration for p in parts), progress, work)
+            _run_reencode(args, sum(p.duration for p in parts), progress)
             report = _verify(tmp, parts, plan[1], "reencode", output)
     return report

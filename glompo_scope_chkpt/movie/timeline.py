@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._fileio import atomic_path, fsync_dir
+from .._fileio import atomic_path, fsync_dir, make_dirs
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from .._tempfiles import temp_prefix
 from ..core.history import Marker
@@ -85,7 +85,7 @@ class MovieTimeline:
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
-            self.segment_dir.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.segment_dir)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
             if inherit_from is not None and not self.manifest.segments:
                 self._inherit(Manifest.load(inherit_from), state.movie_segments)
@@ -102,7 +102,7 @@ class MovieTimeline:
         for index in timeline:
             record = earlier.get(index)
             target = self.manifest.absolute(record)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             with atomic_path(target) as tmp:
                 shutil.copyfile(earlier.absolute(record), tmp)
             self.manifest.add(dataclasses.replace(record))
