@@ -12,6 +12,7 @@ from pathlib import Path
 __all__ = [
     "GloMPOError",
     "InvalidSettingError",
+    "InvalidSettingTypeError",
     "CheckpointError",
     "CheckpointLoadError",
     "TaskNotAvailableError",
@@ -34,6 +35,10 @@ class GloMPOError(Exception):
 
 class InvalidSettingError(ValueError, GloMPOError):
     """A setting given to the manager, the checkpointing control or the scope is not valid."""
+
+
+class InvalidSettingTypeError(InvalidSettingError, TypeError):
+    """A setting is of the wrong type (e.g. a string where a number or a class is expected)."""
 
 
 class CheckpointError(GloMPOError):

@@ -1,0 +1,32 @@
+"""``IncumbentGenerator``: new optimizers start at the best point found so far."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .basegenerator import BoxGenerator, uniform_point
+
+if TYPE_CHECKING:
+    from ..core.spawning import RunView
+
+__all__ = ["IncumbentGenerator"]
+
+
+class IncumbentGenerator(BoxGenerator):
+    """Starts each optimizer at the incumbent (the best point of the run so far).
+
+    Before any evaluation has returned a value, the point is drawn uniformly inside the bounds.
+
+    Parameters
+    ----------
+    bounds
+        Where to draw while there is no incumbent (GloMPO's ``IncumbentGenerator(bounds)``); by
+        default the run's bounds.
+    """
+
+    def generate(self, view: RunView) -> np.ndarray:
+        if view.best_x is None:
+            return uniform_point(self.box(view), view.rng)
+        return view.best_x.copy()
