@@ -52,11 +52,16 @@ class PerturbationGenerator(BaseGenerator):
             raise InvalidSettingError(
                 f"PerturbationGenerator: x0 must be finite numbers, got {x0!r}."
             )
-        self.scale = np.broadcast_to(np.array(scale, dtype=float), self.loc.shape).copy()
-        if not np.all(self.scale > 0) or not np.all(np.isfinite(self.scale)):
+        widths = np.array(scale, dtype=float)
+        if widths.shape not in ((), self.loc.shape):
+            raise InvalidSettingError(
+                f"PerturbationGenerator: scale must be one number or {self.loc.size}, got {scale!r}."
+            )
+        if not np.all(widths > 0) or not np.all(np.isfinite(widths)):
             raise InvalidSettingError(
                 f"PerturbationGenerator: scale must be finite and > 0, got {scale!r}."
             )
+        self.scale = np.broadcast_to(widths, self.loc.shape).copy()
 
     def check_run(self, bounds: np.ndarray, max_f_calls: int | None) -> None:
         if self.loc.shape != (len(bounds),):
