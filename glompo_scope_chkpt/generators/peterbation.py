@@ -55,7 +55,8 @@ class PerturbationGenerator(BaseGenerator):
         widths = np.array(scale, dtype=float)
         if widths.shape not in ((), self.loc.shape):
             raise InvalidSettingError(
-                f"PerturbationGenerator: scale must be one number or {self.loc.size}, got {scale!r}."
+                f"PerturbationGenerator: scale must be one number or {self.loc.size}, got "
+                f"{scale!r}."
             )
         if not np.all(widths > 0) or not np.all(np.isfinite(widths)):
             raise InvalidSettingError(
