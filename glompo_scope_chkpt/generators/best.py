@@ -18,6 +18,7 @@ class IncumbentGenerator(BoxGenerator):
     """Starts each optimizer at the incumbent (the best point of the run so far).
 
     Before any evaluation has returned a value, the point is drawn uniformly inside the bounds.
+    An incumbent outside the bounds (an optimizer may evaluate there) is clipped into them.
 
     Parameters
     ----------
@@ -29,4 +30,4 @@ class IncumbentGenerator(BoxGenerator):
     def generate(self, view: RunView) -> np.ndarray:
         if view.best_x is None:
             return uniform_point(self.box(view), view.rng)
-        return view.best_x.copy()
+        return np.clip(view.best_x, view.bounds[:, 0], view.bounds[:, 1])

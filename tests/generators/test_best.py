@@ -26,3 +26,8 @@ def test_before_any_value_the_point_is_random_from_the_run_generator():
     assert np.all(np.abs(first) <= 2)
     np.testing.assert_array_equal(first, IncumbentGenerator().generate(make_view(BOUNDS, 3)))
     assert not np.array_equal(first, IncumbentGenerator().generate(make_view(BOUNDS, 4)))
+
+
+def test_an_incumbent_outside_the_bounds_is_clipped_into_them():
+    view = make_view(BOUNDS, bests={1: ([3.0, -1.0, -2.5], 0.0)})
+    np.testing.assert_array_equal(IncumbentGenerator().generate(view), [2.0, -1.0, -2.0])
