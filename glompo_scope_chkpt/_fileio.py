@@ -1,7 +1,8 @@
 """Durable file writes: temporary name, fsync, rename.
 
 A file written through these helpers is either absent or complete under its final name; a process
-killed half way leaves at most a ``.tmp-*`` file beside it, never a torn file under the real name.
+killed half way leaves at most a temporary file beside it (named as :mod:`._tempfiles` says, and
+removed by a later run), never a torn file under the real name.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["TMP_MARK", "atomic_write_bytes", "atomic_write_text", "atomic_path", "fsync_dir"]
+from ._tempfiles import TMP_MARK, temp_prefix
 
-TMP_MARK = ".tmp-"
-"""Infix of every temporary file name; leftovers carrying it belong to an interrupted write."""
+__all__ = ["TMP_MARK", "atomic_write_bytes", "atomic_write_text", "atomic_path", "fsync_dir"]
 
 
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
@@ -50,7 +50,7 @@ def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
         A not yet existing path in the same directory as ``final``.
     """
     final = Path(final)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{final.name}{TMP_MARK}", dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(final.name), dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()

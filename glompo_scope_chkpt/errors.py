@@ -38,7 +38,10 @@ class InvalidSettingError(ValueError, GloMPOError):
 
 
 class InvalidSettingTypeError(InvalidSettingError, TypeError):
-    """A setting is of the wrong type (e.g. a string where a number or a class is expected)."""
+    """A setting is of the wrong type (a string where a number is needed, a class for an object).
+
+    It is a :class:`TypeError` as well, as callers of GloMPO expect for a wrong type.
+    """
 
 
 class CheckpointError(GloMPOError):

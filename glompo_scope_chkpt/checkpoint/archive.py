@@ -19,7 +19,6 @@ import io
 import json
 import logging
 import tarfile
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -30,6 +29,7 @@ from typing import Any
 import dill
 
 from .._fileio import atomic_path
+from .._tempfiles import scratch_dir
 from ..errors import CheckpointError, CheckpointLoadError, UnsafeArchiveError
 
 __all__ = [
@@ -125,13 +125,13 @@ def write_checkpoint(
     """
     now = time.time()
     try:
-        with tempfile.TemporaryDirectory(prefix=".task-", dir=path.parent) as tmp:
-            task_mode, task_bytes = _persist_task(task, force_task_save, Path(tmp) / _TASK_DIR)
+        with scratch_dir(path.parent, f"{path.name}.task") as tmp:
+            task_mode, task_bytes = _persist_task(task, force_task_save, tmp / _TASK_DIR)
             members: dict[str, bytes] = {_PAYLOAD: payload}
             if task_bytes is not None:
                 members[_TASK] = task_bytes
             if task_mode == "saved":
-                for file in sorted((Path(tmp) / _TASK_DIR).rglob("*")):
+                for file in sorted((tmp / _TASK_DIR).rglob("*")):
                     if file.is_file() and not file.is_symlink():
                         members[file.relative_to(tmp).as_posix()] = file.read_bytes()
             full_meta = dict(meta, format=FORMAT, version=FORMAT_VERSION, task=task_mode)

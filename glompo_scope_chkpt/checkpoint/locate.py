@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .._fileio import TMP_MARK
+from .._tempfiles import is_leftover
 from ..core.checkpointing import ARCHIVE_SUFFIX
 from ..errors import CheckpointLoadError
 from .archive import read_meta
@@ -37,8 +37,8 @@ def checkpoint_candidates(folder: Path) -> list[Path]:
     ``glompo-scope-chkpt inspect`` lists them in the reverse order (newest last). Only each
     archive's ``meta.json`` is read; nothing is unpickled.
 
-    Leftovers of an interrupted checkpoint write (``*.tar.gz.tmp-*``) are never candidates; they
-    are reported in the log, not deleted.
+    Temporary files are never candidates; those left by an ended process (an interrupted
+    checkpoint write) are reported in the log, not deleted (the next session removes them).
 
     Raises
     ------
@@ -49,12 +49,12 @@ def checkpoint_candidates(folder: Path) -> list[Path]:
         raise CheckpointLoadError(f"{folder} is not a folder of checkpoints.")
     archives, leftovers = [], []
     for path in folder.iterdir():
-        if TMP_MARK in path.name:
+        if is_leftover(path):
             leftovers.append(path)
         elif path.name.endswith(ARCHIVE_SUFFIX) and path.is_file():
             archives.append(path)
     for path in leftovers:
-        logger.warning("Ignoring %s: the leftover of an interrupted checkpoint write.", path)
+        logger.warning("Ignoring %s: the leftover of an interrupted write.", path)
     if not archives:
         raise CheckpointLoadError(
             f"{folder} holds no checkpoint (*{ARCHIVE_SUFFIX}); pass a checkpoint file or the "

@@ -93,8 +93,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    import tempfile
-
+    from .._tempfiles import reading_scratch
     from ..checkpoint.archive import read_checkpoint
     from ..checkpoint.locate import checkpoint_candidates
     from .run import EXIT_USAGE
@@ -109,10 +108,10 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     archives = checkpoint_candidates(path)[::-1] if path.is_dir() else [path]  # newest last
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with reading_scratch(path) as tmp:
         for archive in archives:
             try:
-                meta = read_checkpoint(archive, Path(tmp)).meta
+                meta = read_checkpoint(archive, tmp).meta
                 rows.append({"file": str(archive), "status": "ok", **meta})
             except GloMPOError as exc:
                 rows.append({"file": str(archive), "status": f"unreadable: {exc}"})

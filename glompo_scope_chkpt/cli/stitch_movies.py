@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS
+from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS, SEGMENT_FOLDER
+from .._tempfiles import remove_leftovers
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
 from ..movie.probe import probe
@@ -348,9 +349,13 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not plan.files:
         raise StitchError("Nothing to stitch: the manifest lists no segment to stitch.")
+    assert plan.output is not None
+    folders = [plan.output.parent]
+    if plan.manifest is not None:
+        folders += [plan.manifest.folder, plan.manifest.folder / SEGMENT_FOLDER]
+    remove_leftovers(folders)  # of stitches and runs that were killed
     infos = _probe_all(plan, args.skip_bad)
     _preflight(plan, infos, args)
-    assert plan.output is not None
     try:
         with _progress_bar(args.quiet) as progress:
             report = stitch(

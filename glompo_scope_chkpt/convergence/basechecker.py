@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from ..errors import InvalidSettingError
+from .._validation import require_count
+from ..errors import InvalidSettingTypeError
 
 __all__ = ["RunStatus", "BaseChecker"]
 
@@ -27,6 +27,10 @@ class RunStatus:
         Lowest function value found so far.
     n_started, n_converged, n_killed
         Optimizers started, converged on their own, and stopped by a hunter or the user.
+    kills_at_convergence
+        For each optimizer that converged, in the order they did, how many optimizers had been
+        killed by then (so ``n_killed - kills_at_convergence[0]`` were killed after the first
+        convergence).
     """
 
     f_counter: int
@@ -36,10 +40,26 @@ class RunStatus:
     n_started: int
     n_converged: int
     n_killed: int
+    kills_at_convergence: tuple[int, ...] = ()
+
+    def kills_after_convergence(self, n_converged: int) -> int | None:
+        """Optimizers killed since the ``n_converged``-th convergence, or ``None`` before it.
+
+        ``n_converged=0`` counts every kill of the run.
+        """
+        if n_converged == 0:
+            return self.n_killed
+        if len(self.kills_at_convergence) < n_converged:
+            return None
+        return self.n_killed - self.kills_at_convergence[n_converged - 1]
 
 
 class BaseChecker(ABC):
-    """A condition on :class:`RunStatus`; ``a | b`` ends when either holds, ``a & b`` when both."""
+    """A condition on :class:`RunStatus`; ``a | b`` ends when either holds, ``a & b`` when both.
+
+    Combinations are judged lazily: ``a | b`` does not look at ``b`` when ``a`` holds, ``a & b``
+    not when ``a`` does not. ``str()`` of a condition reads as the code that built it.
+    """
 
     @abstractmethod
     def check(self, status: RunStatus) -> bool:
@@ -66,7 +86,7 @@ class _Combined(BaseChecker):
     def __init__(self, left: BaseChecker, right: BaseChecker) -> None:
         for part in (left, right):
             if not isinstance(part, BaseChecker):
-                raise InvalidSettingError(
+                raise InvalidSettingTypeError(
                     f"Convergence conditions combine only with each other, not {part!r}."
                 )
         self.left, self.right = left, right
@@ -99,12 +119,27 @@ class _AllOf(_Combined):
         return f"{self.left.explain(status)} and {self.right.explain(status)}"
 
 
-def _positive(name: str, value: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or math.isnan(value)
-        or value <= 0
-    ):
-        raise InvalidSettingError(f"{name} needs a number > 0, got {value!r}.")
-    return value
+class _CountReached(BaseChecker):
+    """Ends the run once the count :attr:`figure` of :class:`RunStatus` reaches ``limit``."""
+
+    figure = ""
+    noun = ""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = require_count(type(self).__name__, limit)
+
+    def _count(self, status: RunStatus) -> int:
+        count: int = getattr(status, self.figure)
+        return count
+
+    def check(self, status: RunStatus) -> bool:
+        return self._count(status) >= self.limit
+
+    def describe(self, status: RunStatus) -> str:
+        return f"{self._count(status)} of {self.limit} {self.noun}"
+
+    def explain(self, status: RunStatus) -> str:
+        return f"{self._count(status)} {self.noun} (>= {self.limit})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.limit})"

@@ -8,10 +8,11 @@ into every checkpoint; the scope figure and the trajectory plots are rebuilt fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-__all__ = ["MARKER_KINDS", "Marker", "Trace", "History"]
+__all__ = ["MARKER_KINDS", "Marker", "Trace", "PointWindow", "History"]
 
 MARKER_KINDS = ("killed", "converged", "crashed", "paused", "checkpoint", "resume")
 """Kinds of marker the history records."""
@@ -96,6 +97,69 @@ class Trace:
             self._fx = np.empty(64, dtype=np.float64)
 
 
+class PointWindow:
+    """The last ``capacity`` points told to one optimizer, and their values, in a ring.
+
+    The hunters read them (:attr:`~glompo_scope_chkpt.hunters.OptimizerView.recent_x`); the
+    manager keeps one per running optimizer, so memory stays bounded however long the run.
+    """
+
+    __slots__ = ("_fx", "_next", "_size", "_x")
+
+    def __init__(self, capacity: int, n_params: int) -> None:
+        self._empty(capacity, n_params)
+
+    def _empty(self, capacity: int, n_params: int) -> None:
+        self._x = np.empty((capacity, n_params), dtype=np.float64)
+        self._fx = np.empty(capacity, dtype=np.float64)
+        self._next = 0
+        self._size = 0
+
+    @property
+    def capacity(self) -> int:
+        """How many points it keeps."""
+        return len(self._fx)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, x: np.ndarray, fx: float) -> None:
+        """Add a point, dropping the oldest one when full."""
+        self._x[self._next] = x
+        self._fx[self._next] = fx
+        self._next = (self._next + 1) % self.capacity
+        self._size = min(self._size + 1, self.capacity)
+
+    def _order(self) -> np.ndarray:
+        return (np.arange(self._size) + self._next - self._size) % self.capacity
+
+    @property
+    def x(self) -> np.ndarray:
+        """The points, oldest first, shape ``(len, n_params)`` (a copy)."""
+        return self._x[self._order()]
+
+    @property
+    def fx(self) -> np.ndarray:
+        """Their values, oldest first (a copy)."""
+        return self._fx[self._order()]
+
+    def resized(self, capacity: int) -> PointWindow:
+        """A window of another ``capacity`` holding the newest points of this one."""
+        window = PointWindow(capacity, self._x.shape[1])
+        for x, fx in zip(self.x[-capacity:], self.fx[-capacity:], strict=True):
+            window.append(x, fx)
+        return window
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"capacity": self.capacity, "x": self.x, "fx": self.fx}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        x, fx = np.asarray(state["x"], dtype=np.float64), np.asarray(state["fx"], dtype=np.float64)
+        self._empty(int(state["capacity"]), x.shape[1])
+        for point, value in zip(x, fx, strict=True):
+            self.append(point, value)
+
+
 @dataclass
 class History:
     """Every point and marker of the optimization so far.
@@ -138,6 +202,16 @@ class History:
         marker = Marker(kind, int(call_id), opt_id, fx, label)
         self.markers.append(marker)
         return marker
+
+    def kills_at_convergence(self) -> list[int]:
+        """For each optimizer that converged, in order, how many had been killed by then."""
+        kills, counts = 0, []
+        for marker in self.markers:
+            if marker.kind == "killed":
+                kills += 1
+            elif marker.kind == "converged":
+                counts.append(kills)
+        return counts
 
     def best(self) -> tuple[int | None, float]:
         """Return ``(opt_id, fx)`` of the lowest value seen, or ``(None, inf)`` if none."""

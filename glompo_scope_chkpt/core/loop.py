@@ -26,6 +26,7 @@ from ..convergence import RunStatus
 from ..errors import CheckpointError, GloMPOError
 from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
+from .hunting import Hunting
 from .settings import ManagerSettings
 from .spawning import start_optimizer
 from .state import OptimizerRecord, PendingEvaluation, RunState
@@ -78,6 +79,8 @@ class Session:
         self.slots = in_flight_limit(settings.executor_spec, settings.max_jobs)
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
+        self.kills_at_convergence = state.history.kills_at_convergence()
+        self.hunting = Hunting(settings, state)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
         state.next_iter_checkpoint = (
             (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
@@ -100,6 +103,7 @@ class Session:
             n_started=st.n_started,
             n_converged=self.ended["converged"],
             n_killed=self.ended["killed"],
+            kills_at_convergence=tuple(self.kills_at_convergence),
         )
 
     def checkpoint(self, reason: str, last: bool = False) -> Any:
@@ -316,6 +320,9 @@ class Session:
             self.failures.nan(ev.opt_id, call_id)
             if record.running:
                 self._tell(record, ev.x, fx)
+        if self.hunting.due(call_id):
+            for victim, reason in self.hunting.hunt(self.running.values()):
+                self._end_optimizer(victim, "killed", reason)
         if call_id >= st.next_iter_checkpoint:
             freq = self.settings.checkpoint_control.checkpoint_iter_frequency
             st.next_iter_checkpoint = (call_id // freq + 1) * freq
@@ -349,6 +356,7 @@ class Session:
         self.failures.failed(record.opt_id, call_id, failure, exc, crashed)
 
     def _tell(self, record: OptimizerRecord, x: np.ndarray, fx: float) -> None:
+        self.hunting.remember(record, x, fx)
         try:
             record.active.tell(x, fx)
             reason = record.active.stop_reason()
@@ -357,17 +365,16 @@ class Session:
             return
         if reason is not None:
             self._end_optimizer(record, "converged", reason)
-        elif self.settings.hunter is not None:
-            kill = self.settings.hunter.should_kill(record, self.state.best_fx)
-            if kill is not None:
-                self._end_optimizer(record, "killed", f"{self.settings.hunter!r}: {kill}")
 
     def _end_optimizer(self, record: OptimizerRecord, status: str, reason: str) -> None:
         st = self.state
         record.status, record.end_reason, record.end_call = status, reason, st.f_counter
         self.running.pop(record.opt_id, None)
         self.ended[status] += 1
+        if status == "converged":
+            self.kills_at_convergence.append(self.ended["killed"])
         record.optimizer = None
+        self.hunting.forget(record)
         trace = st.history.traces.get(record.opt_id)
         fx = float(trace.fx[-1]) if trace is not None and len(trace) else None
         marker = st.history.add_marker(status, st.f_counter, record.opt_id, fx, reason)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
-import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +15,7 @@ import dill
 import numpy as np
 
 from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
+from .._tempfiles import reading_scratch
 from ..checkpoint.archive import read_checkpoint
 from ..checkpoint.locate import checkpoint_candidates
 from ..checkpoint.writer import take_checkpoint
@@ -122,6 +122,7 @@ class GloMPOManager:
         max_optimizers: int | None = None,
         hunter: BaseHunter | None = None,
         generator: BaseGenerator | None = None,
+        hunt_frequency: int = 100,
     ) -> GloMPOManager:
         """Configure a new optimization.
 
@@ -143,7 +144,8 @@ class GloMPOManager:
         seed
             Seed of the run; with ``"serial"`` a seeded run is exactly reproducible.
         convergence_checker
-            When the whole run ends; default ``MaxFuncCalls(10_000)``.
+            When the whole run ends; default ``KillsAfterConvergence(0, 1)``, GloMPO's: as soon
+            as one optimizer converges.
         checkpoint_control
             A :class:`CheckpointingControl`; default: checkpoints only on request (``CHKPT``
             file, a signal, :meth:`checkpoint`), in ``working_dir/checkpoints``.
@@ -156,9 +158,14 @@ class GloMPOManager:
         max_optimizers
             Optimizers running at once (default ``max(max_jobs, 2)``).
         hunter
-            Stops optimizers that stopped contributing, e.g. ``StagnationHunter(200)``.
+            Stops optimizers that stopped contributing, e.g. ``StagnationHunter(200)`` or
+            ``BestUnmoving(100, 0.01) & TimeAnnealing()``; default none.
         generator
             Start points of new optimizers; default uniformly random.
+        hunt_frequency
+            Evaluations between hunts: after every ``hunt_frequency``-th evaluation of the run,
+            each running optimizer is judged by ``hunter`` against the one that found the best
+            value so far.
 
         Returns
         -------
@@ -188,6 +195,7 @@ class GloMPOManager:
             max_optimizers=max_optimizers,
             hunter=hunter,
             generator=generator,
+            hunt_frequency=hunt_frequency,
         )
         self._clear_outputs(settings)
         self._settings, self.task = settings, task
@@ -268,8 +276,8 @@ class GloMPOManager:
         from ..checkpoint.payload import loads_run
         from ..log.opener import check_log
 
-        with tempfile.TemporaryDirectory(prefix="glompo-load-") as tmp:
-            archive, contents = self._read_newest_good(Path(path), Path(tmp))
+        with reading_scratch(Path(path)) as tmp:  # beside the checkpoint, not in $TMPDIR
+            archive, contents = self._read_newest_good(Path(path), tmp)
             saved = loads_run(archive, contents)
             task = self._resolve_task(archive, contents, task, task_loader)
         state = saved.state

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._run_files import LOG_FILENAME, SUMMARY_FILENAME
+from .._run_files import LOG_FILENAME, SEGMENT_FOLDER, SUMMARY_FILENAME
+from .._tempfiles import remove_leftovers
 from ..checkpoint.writer import take_checkpoint
 from ..errors import CheckpointError
 from ..result import Result
@@ -25,6 +26,14 @@ from .state import ResumePoint, RunState, SessionRecord
 __all__ = ["run_session"]
 
 logger = logging.getLogger(__name__)
+
+
+def _remove_leftovers(settings: ManagerSettings) -> None:
+    """Remove the temporary files ended processes left where this session writes."""
+    checkpointing_dir = settings.checkpoint_control.checkpointing_dir
+    outfile = settings.working_dir / settings.visualisation_args["movie_kwargs"]["outfile"]
+    folders = [settings.working_dir, checkpointing_dir, checkpointing_dir / SEGMENT_FOLDER]
+    remove_leftovers([*folders, outfile.parent])
 
 
 def _open_log(
@@ -117,6 +126,7 @@ def run_session(
     LogKeyMismatchError, LogFileError
         If the working dir's log cannot be continued; nothing was run or written then.
     """
+    _remove_leftovers(settings)
     log = _open_log(settings, state, resumed_from)
     name = None if resumed_from is None else resumed_from.name
     if name is not None:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from .._run_files import CHECKPOINT_FOLDER
-from ..convergence import BaseChecker, MaxFuncCalls
+from .._validation import require_count
+from ..convergence import BaseChecker, KillsAfterConvergence
 from ..errors import InvalidSettingError
 from ..generators import BaseGenerator, RandomGenerator
 from ..hunters import BaseHunter
@@ -45,6 +46,7 @@ OVERRIDABLE = {
     "overwrite_existing",
     "opt_selector",
     "hunter",
+    "hunt_frequency",
     "checkpoint_signals",
 }
 FIXED = {"bounds", "seed", "generator"}
@@ -127,6 +129,7 @@ class ManagerSettings:
     hunter: BaseHunter | None
     generator: BaseGenerator
     checkpoint_signals: tuple[int, ...] = DEFAULT_SIGNALS
+    hunt_frequency: int = 100
     executor_instance: cf.Executor | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -163,7 +166,7 @@ class ManagerSettings:
             max_optimizers=0,
             executor=None,
             seed=kwargs.get("seed"),
-            convergence_checker=kwargs.get("convergence_checker") or MaxFuncCalls(10_000),
+            convergence_checker=kwargs.get("convergence_checker") or KillsAfterConvergence(),
             checkpoint_control=control,
             summary_files=kwargs.get("summary_files", 0),
             visualisation=bool(kwargs.get("visualisation", False)),
@@ -171,6 +174,7 @@ class ManagerSettings:
             overwrite_existing=bool(kwargs.get("overwrite_existing", False)),
             hunter=kwargs.get("hunter"),
             generator=kwargs.get("generator") or RandomGenerator(),
+            hunt_frequency=kwargs.get("hunt_frequency", 100),
         )
         settings._apply(kwargs, raw_vis=kwargs.get("visualisation_args"))
         return settings
@@ -227,6 +231,7 @@ class ManagerSettings:
         self.generator.check_run(self.bounds, evaluation_budget(self.convergence_checker))
         if self.hunter is not None and not isinstance(self.hunter, BaseHunter):
             raise InvalidSettingError(f"hunter must be a BaseHunter or None, got {self.hunter!r}.")
+        self.hunt_frequency = require_count("hunt_frequency", self.hunt_frequency)
         if self.summary_files not in (0, 1, 2, 3):
             raise InvalidSettingError(
                 f"summary_files must be 0, 1 (YAML summary), 2 (+ plots) or 3 (+ HDF5 log), "

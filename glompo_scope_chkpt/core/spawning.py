@@ -90,7 +90,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 def evaluation_budget(checker: BaseChecker) -> int | None:
     """The number of evaluations after which ``checker`` surely ends the run, if it sets one."""
     if isinstance(checker, MaxFuncCalls):
-        return checker.max_calls
+        return checker.fmax
     if isinstance(checker, _AnyOf):
         budgets = [evaluation_budget(part) for part in (checker.left, checker.right)]
         return min((b for b in budgets if b is not None), default=None)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..optimizers.base import BaseOptimizer
-from .history import History
+from .history import History, PointWindow
 
 __all__ = [
     "ResumePoint",
@@ -25,7 +25,7 @@ __all__ = [
     "RunState",
 ]
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass
@@ -48,6 +48,8 @@ class OptimizerRecord:
     end_call: int | None = None
     options: dict[str, str] = field(default_factory=dict)
     """The keyword arguments it was built with, as ``repr`` strings (for the log)."""
+    recent: PointWindow | None = None
+    """Its last points, as many as the hunters need (only the last one once it has ended)."""
 
     @property
     def running(self) -> bool:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from ..core.state import OptimizerRecord
+from typing import Protocol
+
 from ..errors import InvalidSettingError
 from .basehunter import BaseHunter
+from .view import Hunt
 
 __all__ = ["StagnationHunter"]
+
+
+class _Progress(Protocol):
+    """What the rule reads of an optimizer (an ``OptimizerView`` or an ``OptimizerRecord``)."""
+
+    @property
+    def n_evals(self) -> int: ...
+
+    @property
+    def evals_at_improvement(self) -> int: ...
+
+    @property
+    def best_fx(self) -> float: ...
 
 
 class StagnationHunter(BaseHunter):
@@ -34,16 +49,23 @@ class StagnationHunter(BaseHunter):
         self.patience = int(patience)
         self.tolerance = float(tolerance)
 
-    def should_kill(self, record: OptimizerRecord, best_fx: float) -> str | None:
-        stalled = record.n_evals - record.evals_at_improvement
+    def should_kill(self, optimizer: _Progress, best_fx: float) -> str | None:
+        """Return the reason to stop ``optimizer`` given the run's ``best_fx``, or ``None``."""
+        stalled = optimizer.n_evals - optimizer.evals_at_improvement
         if stalled < self.patience:
             return None
-        if record.best_fx <= best_fx + self.tolerance * abs(best_fx):
+        if optimizer.best_fx <= best_fx + self.tolerance * abs(best_fx):
             return None
         return (
-            f"no improvement in {stalled} evaluations; its best {record.best_fx:.6g} "
+            f"no improvement in {stalled} evaluations; its best {optimizer.best_fx:.6g} "
             f"trails the run's best {best_fx:.6g}"
         )
+
+    def verdict(self, hunt: Hunt) -> str | None:
+        return self.should_kill(hunt.victim, hunt.hunter.best_fx)
+
+    def check(self, hunt: Hunt) -> bool:
+        return self.verdict(hunt) is not None
 
     def __repr__(self) -> str:
         return f"StagnationHunter(patience={self.patience}, tolerance={self.tolerance:g})"

@@ -14,14 +14,13 @@ the bundled one is used from then on (with one warning).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .._ffmpeg import bundled_instead_of, ffmpeg_exe, pass_over, run_ffmpeg, stderr_of
-from .._fileio import TMP_MARK
 from .._run_files import MOVIE_FORMATS, SEGMENT_FORMAT, SEGMENT_SUFFIX
+from .._tempfiles import scratch_dir
 from ..errors import FFmpegError, InvalidSettingError, StitchError
 from .probe import probe
 from .segment_writer import SegmentWriter
@@ -60,8 +59,8 @@ def _record_segment(exe: str, codec: str, folder: Path) -> tuple[Path | None, st
 
 def _trial(exe: str, codec: str, muxer: str, folder: Path) -> str | None:
     """Record one frame with ``codec`` and put it in a ``muxer`` movie; say why not, or None."""
-    with tempfile.TemporaryDirectory(prefix=f".recording-check{TMP_MARK}", dir=folder) as name:
-        segment, problem = _record_segment(exe, codec, Path(name))
+    with scratch_dir(folder, "recording-check") as work:
+        segment, problem = _record_segment(exe, codec, work)
         if segment is None or muxer == SEGMENT_FORMAT:
             return problem
         movie = segment.with_name("trial.movie")

@@ -27,6 +27,7 @@ from types import TracebackType
 from .._ffmpeg import ffmpeg_process
 from .._run_files import SEGMENT_FORMAT
 from ..errors import FFmpegError, InvalidSettingError, SegmentExistsError
+from .colour import PIX_FMT, from_rgb_filter
 from .video_info import VideoInfo
 
 __all__ = [
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 MPEGTS_TIME_BASE = "1/90000"
 """Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
-_PIX_FMT = "yuv420p"
 
 _LOW_LATENCY = {  # one encoder thread: as fast here (plots are easy), fewer threads to schedule
     "libx264": ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"],
@@ -132,7 +132,8 @@ class SegmentWriter:
         ]
         if self.bitrate is not None:
             args += ["-b:v", f"{self.bitrate:g}k"]
-        args += ["-pix_fmt", _PIX_FMT, "-flush_packets", "1", *self.extra_args]
+        args += ["-vf", from_rgb_filter(), "-pix_fmt", PIX_FMT, "-flush_packets", "1"]
+        args += self.extra_args
         return [*args, "-f", SEGMENT_FORMAT, str(self.path)]
 
     @property
@@ -149,7 +150,7 @@ class SegmentWriter:
             codec=codec_name(self.codec),
             width=self.width,
             height=self.height,
-            pix_fmt=_PIX_FMT,
+            pix_fmt=PIX_FMT,
             fps=self.fps,
             time_base=MPEGTS_TIME_BASE,
             frames=self.frames,

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._fileio import TMP_MARK
+from .._tempfiles import scratch_dir
 from ..errors import FFmpegError, StitchError
 from .probe import probe
 from .stitch_ffmpeg import ProgressCallback, _remux_complete_frames, _write
@@ -110,9 +109,7 @@ def stitch(
         )
     plan = plan_size_fps(infos, fps, size)
     use_copy = mode == "copy" or (mode == "auto" and reason is None)
-    prefix = f".{output.name}{TMP_MARK}work-"
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=output.parent) as folder:
-        work = Path(folder)
+    with scratch_dir(output.parent, f"{output.name}.work") as work:
         parts = [
             _remux_complete_frames(info, work, n) if info.truncated else info
             for n, info in enumerate(infos)

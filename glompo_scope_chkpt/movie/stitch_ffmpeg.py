@@ -18,6 +18,7 @@ from .._ffmpeg import ffmpeg_process, run_ffmpeg
 from .._fileio import atomic_path
 from .._run_files import MOVIE_FORMATS
 from ..errors import FFmpegError, StitchError
+from .colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
 from .probe import probe
 from .stitch_plan import StitchReport, _same_fps
 from .video_info import VideoInfo
@@ -102,16 +103,22 @@ def _reencode_args(
             ffmpeg.input(str(info.path.resolve()))
             .video.filter("setpts", "PTS-STARTPTS")
             .filter(
-                "scale", width, height, force_original_aspect_ratio="decrease", force_divisible_by=2
+                "scale",
+                width,
+                height,
+                force_original_aspect_ratio="decrease",
+                force_divisible_by=2,
+                **SCALE_TO_OURS,
             )
             .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
             .filter("setsar", 1)
             .filter("fps", fps=rate)
-            .filter("format", "yuv420p")
         )
+        for name, step in tagging_filters():
+            stream = stream.filter(name, **step)
         streams.append(stream)
     joined = ffmpeg.concat(*streams, v=1, a=0) if len(streams) > 1 else streams[0]
-    options: dict[str, object] = {"vcodec": codec, "pix_fmt": "yuv420p", "f": fmt}
+    options: dict[str, object] = {"vcodec": codec, "pix_fmt": PIX_FMT, "f": fmt}
     if codec in _CRF_CODECS:
         options["crf"] = crf
     if preset and codec in _PRESET_CODECS:

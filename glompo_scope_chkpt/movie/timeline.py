@@ -21,6 +21,7 @@ from typing import Any
 
 from .._fileio import atomic_path, fsync_dir
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
+from .._tempfiles import temp_prefix
 from ..core.history import Marker
 from ..core.state import RunState
 from ..errors import StitchError
@@ -156,7 +157,8 @@ class MovieTimeline:
         OSError
             If the segments folder takes no new file, or the manifest cannot be saved.
         """
-        with tempfile.TemporaryFile(dir=self.segment_dir):  # ffmpeg would fail only later
+        # a folder that takes no new file fails here; ffmpeg would fail only later
+        with tempfile.TemporaryFile(prefix=temp_prefix("probe"), dir=self.segment_dir):
             pass
         index = self.manifest.next_index()
         path = self.segment_dir / segment_name(self.stem, index, "recording")

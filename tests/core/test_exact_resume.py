@@ -63,6 +63,7 @@ def _build_manager(config: dict[str, Any], folder: Path) -> Any:
         max_jobs=config["max_jobs"],
         seed=7,
         hunter=StagnationHunter(patience=config["patience"]),
+        hunt_frequency=10,
         convergence_checker=MaxFuncCalls(config["budget"]),
         checkpoint_control=control,
         summary_files=3,
@@ -97,12 +98,13 @@ def main(argv: list[str]) -> None:
 
 
 # -------------------------------------------------------------------------------------- helpers
-def _in_fresh_process(args: list[str], hash_seed: int) -> dict[str, Any]:
-    """Run :func:`main` with ``args`` in a new interpreter hashing with ``hash_seed``."""
+def _in_fresh_process(args: list[str], hash_seed: int, script: str = __file__) -> dict[str, Any]:
+    """Run ``script`` (this file's :func:`main`) with ``args`` in a new interpreter hashing with
+    ``hash_seed``; return what it printed last, as JSON."""
     env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
