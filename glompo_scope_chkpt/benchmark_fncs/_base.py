@@ -20,22 +20,13 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidSettingError, InvalidSettingTypeError
+from .._validation import require_count, require_non_negative
+from ..errors import InvalidSettingError
 
 __all__ = ["BaseTestCase", "point_rng"]
-
-
-def positive_int(owner: str, name: str, value: Any) -> int:
-    """``value`` as an int ``>= 1``, or the error a caller expects."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidSettingTypeError(f"{owner}: {name} must be an integer, got {value!r}.")
-    if value < 1:
-        raise InvalidSettingError(f"{owner}: {name} must be >= 1, got {value}.")
-    return int(value)
 
 
 def point_rng(seed: int | None, x: np.ndarray) -> np.random.Generator:
@@ -78,14 +69,10 @@ class BaseTestCase(ABC):
 
     def __init__(self, dims: int = 2, *, delay: float = 0.0) -> None:
         name = type(self).__name__
-        self._dims = positive_int(name, "dims", dims)
+        self._dims = require_count(f"{name} dims", dims)
         if self._fixed_dims is not None and self._dims != self._fixed_dims:
             raise InvalidSettingError(f"{name} is defined in {self._fixed_dims} dimensions only.")
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
-            raise InvalidSettingTypeError(f"{name}: delay must be a number, got {delay!r}.")
-        if not delay >= 0:
-            raise InvalidSettingError(f"{name}: delay must be >= 0 seconds, got {delay!r}.")
-        self._delay = float(delay)
+        self._delay = require_non_negative(f"{name} delay", delay)
         self._offset = 0.0
 
     @property

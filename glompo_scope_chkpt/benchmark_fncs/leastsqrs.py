@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import require_count, require_non_negative
 from ..errors import InvalidSettingError
-from ._base import BaseTestCase, point_rng, positive_int
+from ._base import BaseTestCase, point_rng
 
 __all__ = ["ExpLeastSquaresCost"]
 
@@ -56,19 +57,19 @@ class ExpLeastSquaresCost(BaseTestCase):
         delay: float = 0.0,
     ) -> None:
         super().__init__(dims, delay=delay)
-        if not (sigma_eval >= 0 and sigma_fixed >= 0 and p_range[0] < p_range[1]):
+        self.sigma_eval = require_non_negative("ExpLeastSquaresCost sigma_eval", sigma_eval)
+        sigma_fixed = require_non_negative("ExpLeastSquaresCost sigma_fixed", sigma_fixed)
+        if not p_range[0] < p_range[1]:
             raise InvalidSettingError(
-                "ExpLeastSquaresCost: sigma_eval and sigma_fixed must be >= 0 and p_range an "
-                f"increasing pair, got {sigma_eval!r}, {sigma_fixed!r}, {p_range!r}."
+                f"ExpLeastSquaresCost: p_range must be an increasing pair, got {p_range!r}."
             )
-        rng = np.random.default_rng(seed)
-        self.seed, self.sigma_eval = seed, float(sigma_eval)
+        rng, self.seed = np.random.default_rng(seed), seed
         self._range = (float(p_range[0]), float(p_range[1]))
         if isinstance(u_train, (int, np.integer)):
-            size = positive_int("ExpLeastSquaresCost", "n_train", n_train)
+            size = require_count("ExpLeastSquaresCost n_train", n_train)
             self.u_train = rng.uniform(0, u_train, size)
         elif len(u_train) == 2:
-            size = positive_int("ExpLeastSquaresCost", "n_train", n_train)
+            size = require_count("ExpLeastSquaresCost n_train", n_train)
             self.u_train = rng.uniform(u_train[0], u_train[1], size)
         else:
             self.u_train = np.array(u_train, dtype=float)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._base import BaseTestCase, positive_int
+from .._validation import require_count
+from ._base import BaseTestCase
 
 __all__ = ["LennardJones"]
 
@@ -55,8 +56,8 @@ class LennardJones(BaseTestCase):
     """
 
     def __init__(self, atoms: int = 2, dims: int = 3, *, delay: float = 0.0) -> None:
-        self.atoms = positive_int("LennardJones", "atoms", atoms)
-        self.space_dims = positive_int("LennardJones", "dims", dims)
+        self.atoms = require_count("LennardJones atoms", atoms, 2)
+        self.space_dims = require_count("LennardJones dims", dims)
         super().__init__(self.atoms * self.space_dims, delay=delay)
         reach = float(self.atoms ** (1 / self.space_dims))
         self._range = (-reach, reach)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InvalidSettingError, InvalidSettingTypeError
+from .._validation import require_count, require_non_negative, require_number, require_positive
+from ..errors import InvalidSettingError
 from .basegenerator import BaseGenerator, uniform_point
 
 if TYPE_CHECKING:
@@ -16,16 +17,15 @@ if TYPE_CHECKING:
 __all__ = ["BasinHoppingGenerator"]
 
 
-def _number(name: str, value: object, low: float, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise InvalidSettingTypeError(
-            f"BasinHoppingGenerator: {name} must be a number, got {value!r}."
-        )
-    if not low <= float(value) <= high:  # nan too
+def _fraction(name: str, value: object, strictly: bool) -> float:
+    """``value`` as a float in ``[0, 1]``, or in ``(0, 1)`` if ``strictly``."""
+    within = "strictly between 0 and 1" if strictly else "in [0, 1]"
+    number = require_number(f"BasinHoppingGenerator {name}", value, f"a number {within}")
+    if not 0 <= number <= 1 or (strictly and number in (0.0, 1.0)):
         raise InvalidSettingError(
-            f"BasinHoppingGenerator: {name} must lie in [{low:g}, {high:g}], got {value!r}."
+            f"BasinHoppingGenerator {name} needs a number {within}, got {value!r}."
         )
-    return float(value)
+    return number
 
 
 class BasinHoppingGenerator(BaseGenerator):
@@ -81,24 +81,11 @@ class BasinHoppingGenerator(BaseGenerator):
         interval: int = 5,
         factor: float = 0.9,
     ) -> None:
-        self.temperature = _number("temperature", temperature, 0.0)
-        self.max_step_size = _number("max_step_size", max_step_size, 0.0)
-        self.target_accept_rate = _number("target_accept_rate", target_accept_rate, 0.0, 1.0)
-        if isinstance(interval, bool) or not isinstance(interval, (int, np.integer)):
-            raise InvalidSettingTypeError(
-                f"BasinHoppingGenerator: interval must be an integer, got {interval!r}."
-            )
-        if interval < 1:
-            raise InvalidSettingError(
-                f"BasinHoppingGenerator: interval must be >= 1, got {interval}."
-            )
-        self.interval = int(interval)
-        self.factor = _number("factor", factor, 0.0, 1.0)
-        if self.max_step_size == 0 or self.factor in (0.0, 1.0):
-            raise InvalidSettingError(
-                "BasinHoppingGenerator: max_step_size must be > 0 and factor strictly between 0 "
-                f"and 1, got {max_step_size!r} and {factor!r}."
-            )
+        self.temperature = require_non_negative("BasinHoppingGenerator temperature", temperature)
+        self.max_step_size = require_positive("BasinHoppingGenerator max_step_size", max_step_size)
+        self.target_accept_rate = _fraction("target_accept_rate", target_accept_rate, False)
+        self.interval = require_count("BasinHoppingGenerator interval", interval)
+        self.factor = _fraction("factor", factor, True)
         self.step_size = self.max_step_size
         self.n_accept = 0
         self.holder: tuple[int, float] | None = None  # (opt_id, fx) of the incumbent last seen

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._validation import require_number
 from ..errors import InvalidSettingError, InvalidSettingTypeError
 from .baseselector import BaseSelector, OptimizerSpec
 
@@ -21,10 +21,7 @@ def _thresholds(values: Any, n_specs: int) -> list[float]:
             f"ChainSelector: fcall_thresholds must be a list of numbers, got {values!r}."
         )
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise InvalidSettingTypeError(
-                f"ChainSelector: fcall_thresholds must be numbers, got {value!r}."
-            )
+        require_number("ChainSelector fcall_thresholds", value, "numbers")
     if len(values) not in (n_specs - 1, n_specs):
         raise InvalidSettingError(
             f"ChainSelector: {n_specs} optimizers need {n_specs - 1} fcall_thresholds (one "

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ..errors import InvalidSettingError, InvalidSettingTypeError
+from .._validation import require_count
 
 if TYPE_CHECKING:
     from ..core.spawning import RunView
 
 __all__ = ["IterSpawnStop", "NOptimizersSpawnStop"]
-
-
-def _count(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidSettingTypeError(f"{owner}: {name} must be an integer, got {value!r}.")
-    if value < 1:
-        raise InvalidSettingError(f"{owner}: {name} must be >= 1, got {value}.")
-    return int(value)
 
 
 class IterSpawnStop:
@@ -39,7 +29,7 @@ class IterSpawnStop:
     """
 
     def __init__(self, max_calls: int) -> None:
-        self.max_calls = _count("IterSpawnStop", "max_calls", max_calls)
+        self.max_calls = require_count("IterSpawnStop max_calls", max_calls)
 
     def __call__(self, view: RunView) -> bool:
         return view.f_counter < self.max_calls
@@ -65,7 +55,7 @@ class NOptimizersSpawnStop:
     """
 
     def __init__(self, max_opts: int) -> None:
-        self.max_opts = _count("NOptimizersSpawnStop", "max_opts", max_opts)
+        self.max_opts = require_count("NOptimizersSpawnStop max_opts", max_opts)
 
     def __call__(self, view: RunView) -> bool:
         return view.o_counter < self.max_opts
