@@ -28,6 +28,7 @@ from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
 from .settings import ManagerSettings
+from .spawning import start_optimizer
 from .state import OptimizerRecord, PendingEvaluation, RunState
 
 __all__ = ["Session"]
@@ -73,6 +74,7 @@ class Session:
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
         self.failures = FailureWatch()
+        self.spawning = True  # until the selector refuses a start, for good
         self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
         self.slots = in_flight_limit(settings.executor_spec, settings.max_jobs)
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
@@ -159,17 +161,27 @@ class Session:
             self._fill_slots()
             self._look_around()
             if not self.in_flight:
+                if self._all_done():
+                    continue  # the next pass ends the run
                 raise GloMPOError(
                     "No optimizer can propose a point and nothing is being evaluated; "
                     "check the optimizers' ask() methods."
                 )
             self._wait_any()
 
+    def _all_done(self) -> bool:
+        """Whether no optimizer runs or will start, and no evaluation is left to process."""
+        return not (self.spawning or self.running or self.in_flight)
+
     def _should_stop(self) -> bool:
         checker, status = self.settings.convergence_checker, self.status()
-        if self.converged or checker.check(status):
+        ended = self.converged or checker.check(status)
+        if ended or self._all_done():
             self.converged = True
-            self.state.end_reason = checker.explain(status)
+            stopped = self.settings.opt_selector.stop_reason
+            self.state.end_reason = (
+                checker.explain(status) if ended else f"every optimizer has ended; {stopped}"
+            )
             if self.settings.checkpoint_control.checkpoint_at_conv:
                 self.checkpoint("at convergence", last=True)
             return True
@@ -221,9 +233,10 @@ class Session:
     # ------------------------------------------------------------------- asking and telling
     def _fill_slots(self) -> None:
         while len(self.in_flight) < self.slots:
-            if len(self.running) < self.settings.max_optimizers:
-                self._start_optimizer()
-            elif not self._submit_next_point():
+            room = self.spawning and len(self.running) < self.settings.max_optimizers
+            if room and self._start_optimizer():
+                continue
+            if not self._submit_next_point():
                 return
 
     def _submit_next_point(self) -> bool:
@@ -249,22 +262,20 @@ class Session:
         self.in_flight[future] = ev
         self.in_flight_per_opt[ev.opt_id] += 1
 
-    def _start_optimizer(self) -> None:
-        st, settings = self.state, self.settings
-        cls, kwargs = settings.opt_selector.select(st.n_started)
-        x0 = settings.generator.generate(settings.bounds, st.rng)
-        seed = int(st.rng.integers(2**63 - 1))
-        optimizer = cls(settings.bounds, x0, seed=seed, **kwargs)
-        st.n_started += 1
-        options = {k: repr(v) for k, v in kwargs.items()}
-        record = OptimizerRecord(
-            st.n_started, cls.__name__, optimizer, st.f_counter, options=options
-        )
-        st.optimizers[record.opt_id] = record
+    def _start_optimizer(self) -> bool:
+        """Start the optimizer the selector chooses; ``False`` once it starts no more."""
+        record = start_optimizer(self.settings, self.state, len(self.running))
+        if record is None:
+            self.spawning = False
+            logger.info("No more optimizers start: %s", self.settings.opt_selector.stop_reason)
+            return False
         self.running[record.opt_id] = record
         if self.log is not None:
-            self.log.add_optimizer(record.opt_id, cls.__name__, st.f_counter, options)
-        logger.debug("Started optimizer %d (%s)", record.opt_id, cls.__name__)
+            self.log.add_optimizer(
+                record.opt_id, record.opt_type, record.start_call, record.options
+            )
+        logger.debug("Started optimizer %d (%s)", record.opt_id, record.opt_type)
+        return True
 
     def _wait_any(self) -> None:
         if any(future.done() for future in self.in_flight):

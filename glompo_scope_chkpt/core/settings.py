@@ -26,6 +26,7 @@ from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
 from .checkpointing import CheckpointingControl
 from .executors import EXECUTOR_NAMES
+from .spawning import evaluation_budget
 
 __all__ = ["ManagerSettings", "DEFAULT_SIGNALS", "validate_bounds", "writable_dir"]
 
@@ -227,6 +228,7 @@ class ManagerSettings:
                 raise InvalidSettingError(
                     f"{name} must be a {kind.__name__} ({example}), got {value!r}."
                 )
+        self.generator.check_run(self.bounds, evaluation_budget(self.convergence_checker))
         if self.hunter is not None and not isinstance(self.hunter, BaseHunter):
             raise InvalidSettingError(f"hunter must be a BaseHunter or None, got {self.hunter!r}.")
         self.hunt_frequency = require_count("hunt_frequency", self.hunt_frequency)

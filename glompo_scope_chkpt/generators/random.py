@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .basegenerator import BaseGenerator
+from .basegenerator import BoxGenerator, uniform_point
+
+if TYPE_CHECKING:
+    from ..core.spawning import RunView
 
 __all__ = ["RandomGenerator"]
 
 
-class RandomGenerator(BaseGenerator):
-    """A point drawn uniformly inside the bounds from the manager's seeded generator."""
+class RandomGenerator(BoxGenerator):
+    """A point drawn uniformly inside the bounds from the manager's seeded generator.
 
-    def generate(self, bounds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return rng.uniform(bounds[:, 0], bounds[:, 1])
+    Parameters
+    ----------
+    bounds
+        Where to draw (GloMPO's ``RandomGenerator(bounds)``), inside the run's bounds; by
+        default the run's bounds.
+    """
 
-    def __repr__(self) -> str:
-        return "RandomGenerator()"
+    def generate(self, view: RunView) -> np.ndarray:
+        return uniform_point(self.box(view), view.rng)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..optimizers.base import BaseOptimizer
 from .baseselector import BaseSelector
+
+if TYPE_CHECKING:
+    from ..core.spawning import RunView
 
 __all__ = ["CycleSelector"]
 
 
 class CycleSelector(BaseSelector):
-    """Starts the given optimizers in turn: the first, the second, ..., then the first again."""
+    """Starts the given optimizers in turn: the first, the second, ..., then the first again.
 
-    def select(self, n_started: int) -> tuple[type[BaseOptimizer], dict[str, Any]]:
-        cls, kwargs = self.specs[n_started % len(self.specs)]
-        return cls, dict(kwargs)
+    The turn is the number of optimizers started so far, so it needs no state of its own.
+    """
+
+    def _select(self, view: RunView) -> int | None:
+        return view.o_counter % len(self.specs)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from glompo_scope_chkpt.generators import BaseGenerator, RandomGenerator
+from tests.helpers.views import make_view
 
 BOUNDS = np.array([[-5.0, 5.0], [0.0, 1e-3], [100.0, 300.0], [-7.5, -7.0]])
 
 
 def draws(seed: int, n: int, bounds: np.ndarray = BOUNDS) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.array([RandomGenerator().generate(bounds, rng) for _ in range(n)])
+    return np.array([RandomGenerator().generate(make_view(bounds, rng)) for _ in range(n)])
 
 
 def test_every_point_lies_inside_the_bounds():
@@ -41,17 +42,16 @@ def test_the_same_seeded_generator_gives_the_same_points():
 def test_successive_points_differ_and_come_from_the_given_generator():
     rng = np.random.default_rng(5)
     generator = RandomGenerator()
-    first, second = generator.generate(BOUNDS, rng), generator.generate(BOUNDS, rng)
+    first, second = (generator.generate(make_view(BOUNDS, rng)) for _ in range(2))
     assert not np.array_equal(first, second)
     replay = np.random.default_rng(5)
-    np.testing.assert_array_equal(first, generator.generate(BOUNDS, replay))
+    np.testing.assert_array_equal(first, generator.generate(make_view(BOUNDS, replay)))
 
 
 def test_the_generator_keeps_no_state_of_its_own():
     used = RandomGenerator()
-    used.generate(BOUNDS, np.random.default_rng(99))
+    used.generate(make_view(BOUNDS, 99))
     np.testing.assert_array_equal(
-        used.generate(BOUNDS, np.random.default_rng(4)),
-        RandomGenerator().generate(BOUNDS, np.random.default_rng(4)),
+        used.generate(make_view(BOUNDS, 4)), RandomGenerator().generate(make_view(BOUNDS, 4))
     )
     assert isinstance(used, BaseGenerator) and repr(used) == "RandomGenerator()"
