@@ -104,23 +104,26 @@ def _shape_problem(saved: Any) -> str | None:
 
 
 def _check_against_meta(archive: Path, meta: dict[str, Any], state: RunState) -> None:
-    """The metadata describe this state: same name given, version, count and key."""
-    stated = {
-        "state version": (meta.get("state_version", 1), state.version),
-        "f_counter": (meta.get("f_counter", state.f_counter), state.f_counter),
-        "key": (meta.get("key", state.key), state.key),
-    }
-    for what, (in_meta, in_state) in stated.items():
-        if in_meta != in_state:
-            raise CheckpointLoadError(
-                f"Checkpoint {archive} holds {what} {in_state!r}, but its metadata says "
-                f"{in_meta!r}; it was altered. Load an earlier one."
-            )
+    """The metadata describe this state: its name, version, count, key and movie segments."""
     if not isinstance(meta.get("name"), str):
         raise CheckpointLoadError(
             f"Checkpoint {archive} has no name in its metadata; it was altered or written by "
             "another program. Load an earlier checkpoint instead."
         )
+    last = state.checkpoints[-1].name if state.checkpoints else meta["name"]
+    stated = {
+        "state version": (meta.get("state_version", 1), state.version),
+        "f_counter": (meta.get("f_counter", state.f_counter), state.f_counter),
+        "key": (meta.get("key", state.key), state.key),
+        "name": (meta["name"], last),
+        "movie segments": (meta.get("movie_segments", state.movie_segments), state.movie_segments),
+    }
+    for what, (in_meta, in_state) in stated.items():
+        if in_meta != in_state:
+            raise CheckpointLoadError(
+                f"Checkpoint {archive} holds {what} {in_state!r:.80}, but its metadata says "
+                f"{in_meta!r:.80}; it was altered. Load an earlier one."
+            )
 
 
 def loads_run(archive: Path, contents: CheckpointContents) -> SavedRun:

@@ -3,10 +3,11 @@
 :func:`survey_log` opens the log read-only and checks everything a resume relies on: the root
 attributes (``format``, ``key``, ``n_params``, ``f_counter``, ``started_at_call``,
 ``rollbacks``), each optimizer group's attributes, the shapes and dtypes of its datasets, and
-that the ``call_id`` of its rows increase and lie between ``started_at_call`` and ``f_counter``
-(those of its messages never decrease and lie in the same range). Rows are read in blocks, so the
-memory used does not grow with the log. Any failure is one :class:`LogFileError` naming the file
-and what to do, raised before the file is opened for writing; it is then byte for byte unchanged.
+that the ``call_id`` of its rows increase, from above its ``start_call`` (and the log's
+``started_at_call``) up to the log's ``f_counter`` (those of its messages never decrease and lie
+in the same range, its start included). Rows are read in blocks, so the memory used does not
+grow with the log. Any failure is one :class:`LogFileError` naming the file and what to do,
+raised before the file is opened for writing; it is then byte for byte unchanged.
 
 The survey also says where the checkpoint cuts each optimizer, so the rollback (:mod:`.rollback`)
 acts on checked numbers only, and how many rows up to the checkpoint the log lacks.
@@ -87,6 +88,13 @@ def _str_attr(path: Path, attrs: h5py.AttributeManager, name: str, where: str) -
     return value
 
 
+def _json_attr(path: Path, attrs: h5py.AttributeManager, name: str, where: str) -> Any:
+    try:
+        return json.loads(_str_attr(path, attrs, name, where))
+    except (ValueError, RecursionError) as err:
+        raise _bad(path, f"{where}attribute {name!r} is not JSON text") from err
+
+
 def _shown(value: Any) -> str:
     return "missing" if value is None else f"{type(value).__name__} {value!r:.60}"
 
@@ -112,10 +120,7 @@ def _check_root(path: Path, f: h5py.File, key: str, n_params: int) -> tuple[int,
         )
     f_counter = _int_attr(path, f.attrs, "f_counter", 0, "the root ")
     started = _int_attr(path, f.attrs, "started_at_call", 0, "the root ")
-    try:
-        rollbacks = json.loads(_str_attr(path, f.attrs, "rollbacks", "the root "))
-    except (ValueError, RecursionError):
-        rollbacks = None
+    rollbacks = _json_attr(path, f.attrs, "rollbacks", "the root ")
     if not isinstance(rollbacks, list) or started > f_counter:
         raise _bad(path, "its 'rollbacks' is not a JSON list, or it starts after its f_counter")
     return f_counter, started
@@ -154,8 +159,9 @@ def _check_group(
     if not isinstance(group, h5py.Group) or not name[len(GROUP_PREFIX) :].isdigit():
         raise _bad(path, f"{name!r} is not an optimizer group named {GROUP_PREFIX}<number>")
     where = f"{name}'s "
-    for text in ("type", "end_reason", "metadata"):
+    for text in ("type", "end_reason"):
         _str_attr(path, group.attrs, text, where)
+    _json_attr(path, group.attrs, "metadata", where)
     start_call = _int_attr(path, group.attrs, "start_call", 0, where)
     end_call = _int_attr(path, group.attrs, "end_call", -1, where)
     rows, messages = _dataset(path, group, "iter_history"), _dataset(path, group, "messages")
@@ -166,9 +172,9 @@ def _check_group(
         raise _bad(path, f"{messages.name} does not hold (call_id, message) pairs")
     if h5py.check_string_dtype(messages.dtype["message"]) is None:
         raise _bad(path, f"{messages.name} does not hold text messages")
-    started, f_counter, bound = limits
-    rows_kept = _sorted_ids(path, rows, (started + 1, f_counter, bound), strict=True)
-    messages_kept = _sorted_ids(path, messages, (started, f_counter, bound), strict=False)
+    first, f_counter, bound = max(limits[0], start_call), limits[1], limits[2]
+    rows_kept = _sorted_ids(path, rows, (first + 1, f_counter, bound), strict=True)
+    messages_kept = _sorted_ids(path, messages, (first, f_counter, bound), strict=False)
     return GroupSurvey(
         name, start_call, end_call, rows.shape[0], messages.shape[0], rows_kept, messages_kept
     )

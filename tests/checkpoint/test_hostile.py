@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ from glompo_scope_chkpt.checkpoint.archive import read_checkpoint
 from glompo_scope_chkpt.checkpoint.locate import checkpoint_candidates
 from glompo_scope_chkpt.errors import CheckpointLoadError, InvalidSettingError
 from tests.helpers.hostile import (
+    copy_of,
     finished_run,
     folder_digest,
     read_members,
@@ -45,9 +45,7 @@ def pristine(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def run(pristine, tmp_path) -> Path:
-    copy = tmp_path / "run"
-    shutil.copytree(pristine, copy)
-    return copy
+    return copy_of(pristine, tmp_path)
 
 
 def _with_raw_field(meta: bytes, field: str, raw: str) -> bytes:

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
 from tests.helpers.tasks import rastrigin
 
 __all__ = [
+    "archive_bytes",
+    "copy_of",
     "finished_run",
     "folder_digest",
     "gzip_bomb",
@@ -59,6 +62,13 @@ def finished_run(folder: Path, evaluations: int = 400, every: int = 100) -> Path
     return folder / "checkpoints"
 
 
+def copy_of(folder: Path, into: Path) -> Path:
+    """Copy ``folder`` (e.g. a run made once per module) into ``into``; return the copy."""
+    copy = into / folder.name
+    shutil.copytree(folder, copy)
+    return copy
+
+
 def folder_digest(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, by relative path (links are not followed)."""
     return {
@@ -74,19 +84,26 @@ def read_members(archive: Path) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
 
 
-def write_members(
-    archive: Path, members: dict[str, bytes] | list[tuple[str, bytes]], level: int = 0
-) -> Path:
-    """Write ``members`` as a gzipped tar at ``archive`` (gzip level ``level``), in order.
+def archive_bytes(members: dict[str, bytes] | list[tuple[str, bytes]], level: int = 0) -> bytes:
+    """``members`` as a gzipped tar (gzip level ``level``), in order.
 
     A list of ``(name, data)`` pairs may repeat a name.
     """
     pairs = list(members.items()) if isinstance(members, dict) else members
-    with tarfile.open(archive, "w:gz", compresslevel=level) as tar:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=level) as tar:
         for name, data in pairs:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def write_members(
+    archive: Path, members: dict[str, bytes] | list[tuple[str, bytes]], level: int = 0
+) -> Path:
+    """Write ``members`` as a gzipped tar at ``archive`` (see :func:`archive_bytes`)."""
+    archive.write_bytes(archive_bytes(members, level))
     return archive
 
 

@@ -8,7 +8,6 @@ anything is moved: no rollback file appears and every file keeps its bytes.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import h5py
@@ -19,7 +18,7 @@ from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.checkpoint.archive import read_meta
 from glompo_scope_chkpt.errors import LogFileError
 from glompo_scope_chkpt.log.writer import LOG_FILENAME, OptimizationLog, read_log
-from tests.helpers.hostile import finished_run, folder_digest
+from tests.helpers.hostile import copy_of, finished_run, folder_digest
 
 CHECKPOINT, BOUND = "chk_002", 300
 
@@ -34,9 +33,7 @@ def pristine(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def run(pristine, tmp_path) -> Path:
-    copy = tmp_path / "run"
-    shutil.copytree(pristine, copy)
-    return copy
+    return copy_of(pristine, tmp_path)
 
 
 def _key_and_n(run: Path) -> tuple[str, int]:
