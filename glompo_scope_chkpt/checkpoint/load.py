@@ -36,7 +36,7 @@ class LoadedCheckpoint:
 
 def _unpickled_task(archive: Path, contents: CheckpointContents) -> Any:
     try:
-        return dill.loads(contents.task_pickle)  # type: ignore[arg-type]
+        return dill.loads(contents.task_pickle)
     except Exception as exc:  # unpickling runs arbitrary code: any error means unreadable
         raise TaskNotAvailableError(
             f"The task saved in {archive} could not be unpickled ({exc!r:.300}); pass task=... "

@@ -155,7 +155,8 @@ class Manifest:
         entries = data.get("segments")
         if not isinstance(entries, list):
             raise ManifestError(_bad(file, "'segments'", "is not a list"))
-        manifest = cls(file, data.get("outfile"), None, data.get("working_dir"))
+        outfile: Any = data.get("outfile")  # any JSON value: the setter checks it
+        manifest = cls(file, outfile, None, data.get("working_dir"))
         manifest.segments = [SegmentRecord.from_dict(entry, file) for entry in entries]
         manifest._check_unique(validate=False)  # from_dict checked each entry
         return manifest
