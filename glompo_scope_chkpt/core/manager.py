@@ -254,7 +254,8 @@ class GloMPOManager:
         Raises
         ------
         CheckpointLoadError
-            If the checkpoint is missing, damaged or unsafe.
+            If the checkpoint is missing, damaged or unsafe; for a folder, if none of its
+            checkpoints reads whole (each one passed over is named in a warning).
         TaskNotAvailableError
             If no task is saved or supplied.
         InvalidSettingError
