@@ -10,7 +10,7 @@ identically, else from the one before; for a log, a resume that keeps every row 
 checkpoint and moves the rest to the rollback file; for a manifest, one whose every path stays
 inside the run folder, and which ``stitch-movies --list`` lists.
 
-``GLOMPO_FUZZ_CASES`` sets the cases per file kind (default 200, some 10 s each); every case is
+``GLOMPO_FUZZ_CASES`` sets the cases per file kind (default 300, 30 s for the three); every case is
 reproduced from its seed, printed with any failure. The counts are printed at the end (``-s``).
 """
 
@@ -45,7 +45,7 @@ from tests.helpers.hostile import archive_bytes, finished_run, folder_digest, re
 from tests.helpers.media import make_run
 from tests.helpers.mutate import fuzz_cases, hostile_value, mutate_bytes, mutate_json
 
-CASES = fuzz_cases(200)
+CASES = fuzz_cases(300)
 NEWEST, PREVIOUS, BOUND = "chk_002", 200, 300
 
 pytestmark = pytest.mark.slow
