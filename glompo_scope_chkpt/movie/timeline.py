@@ -26,6 +26,7 @@ from ..core.history import Marker
 from ..core.state import RunState
 from ..errors import StitchError
 from ..scope.live import LiveScope
+from .confine import working_dir_entry
 from .manifest import Manifest
 from .probe import probe
 from .segment_record import SegmentRecord
@@ -89,9 +90,7 @@ class MovieTimeline:
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
             if inherit_from is not None and not self.manifest.segments:
                 self._inherit(Manifest.load(inherit_from), state.movie_segments)
-            self.manifest.working_dir = Path(
-                os.path.relpath(working_dir, checkpointing_dir)
-            ).as_posix()
+            self.manifest.working_dir = working_dir_entry(working_dir, checkpointing_dir)
             self._supersede(state.movie_segments if resumed_from is not None else [])
         self.scope = LiveScope(args, state.history)
         if self.recording:
@@ -271,6 +270,7 @@ class MovieTimeline:
             self.scope.close()
         if not (self.recording and stitch_movie) or self._failure is not None:
             return None
+        self.manifest.verify_files(checksums=True)  # a segment changed on disk is not stitched
         segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
         report = stitch(segments, self.outfile, mode="auto", force=True)
         logger.info(
