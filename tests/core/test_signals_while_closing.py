@@ -1,0 +1,145 @@
+"""Signals that arrive while the manager writes its outputs wait until the outputs are written.
+
+A real child process runs a recorded optimization with its HDF5 log and summary files; the test
+sends it two SIGTERMs in quick succession. The first checkpoints and stops the run; the second
+arrives while the manager closes the movie segment, the log and writes the summaries. The child
+must finish writing them and return from ``start_manager`` as after one SIGTERM (the script then
+exits 0), with a summary, a log that opens, and a checkpoint that loads.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from glompo_scope_chkpt import GloMPOManager
+from tests.helpers.paths import REPO_ROOT
+from tests.helpers.procs import processes_mentioning, wait_gone
+
+DRIVER = """
+import os, signal, sys, time
+from pathlib import Path
+
+import numpy as np
+
+from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
+from glompo_scope_chkpt.convergence import MaxFuncCalls
+from glompo_scope_chkpt.opt_selectors import CycleSelector
+from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
+from tests.helpers.tasks import slow_sphere
+
+
+def sigterm_while_closing():
+    \"\"\"Send the second SIGTERM from inside the closing, once the loop has stopped.\"\"\"
+    import glompo_scope_chkpt.core.session as session
+
+    real = session._close_outputs
+
+    def close_outputs(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)  # the signal is handled now, while the outputs are not yet written
+        return real(*args, **kwargs)
+
+    session._close_outputs = close_outputs
+
+
+class Ready:
+    \"\"\"slow_sphere that writes READY after 60 calls.\"\"\"
+
+    def __init__(self, work):
+        self.work, self.calls = str(work), 0
+
+    def __call__(self, x):
+        self.calls += 1
+        if self.calls == 60:
+            Path(self.work, "READY").write_text("")
+        return slow_sphere(x)
+
+
+work = Path(sys.argv[1])
+if os.environ.get("TERM_WHILE_CLOSING"):
+    sigterm_while_closing()
+manager = GloMPOManager.new_manager(
+    task=Ready(work), bounds=[(-5, 5)] * 3,
+    opt_selector=CycleSelector((CMAOptimizer, {"popsize": 6}), RandomOptimizer),
+    working_dir=work, executor="threads", max_jobs=2, seed=3,
+    convergence_checker=MaxFuncCalls(1_000_000),
+    checkpoint_control=CheckpointingControl(
+        checkpoint_iter_frequency=100, naming_format="c_%(count)",
+        checkpointing_dir=work / "checkpoints",
+    ),
+    summary_files=3, visualisation=True,
+    visualisation_args={"record_movie": True, "movie_kwargs": {"dpi": 30}},
+)
+result = manager.start_manager()
+stats = result.stats
+print("INTERRUPTED" if result.interrupted else "DONE", stats["f_counter"],
+      stats["interrupt_checkpoint"], stats["interrupt_signal"], flush=True)
+"""
+
+
+def _start(tmp_path: Path, **env: str) -> subprocess.Popen:
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    python_path = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, str(driver), str(tmp_path / "run")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env, "PYTHONPATH": python_path},
+    )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < end, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def _check_outputs(proc: subprocess.Popen, work: Path) -> None:
+    """The child returned from start_manager after one SIGTERM's checkpoint, outputs complete."""
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{out}\n{err}"
+    assert "Traceback" not in err, err
+    state, f_counter, checkpoint, signame = out.split()
+    assert (state, signame) == ("INTERRUPTED", "SIGTERM")
+    summary = yaml.safe_load((work / "glompo_manager_log.yml").read_text())
+    assert summary["stats"]["f_counter"] == int(f_counter)
+    assert (work / "trajectories.png").stat().st_size > 0
+    with h5py.File(work / "glompo_log.h5", "r") as log:
+        ids = [log[name]["iter_history"]["call_id"] for name in log if name.startswith("optim")]
+    np.testing.assert_array_equal(np.sort(np.concatenate(ids)), np.arange(1, int(f_counter) + 1))
+    assert GloMPOManager.load_manager(checkpoint).state.f_counter == int(f_counter)
+    wait_gone(processes_mentioning(str(work)))
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 1.0])
+def test_a_second_sigterm_waits_for_the_outputs(tmp_path: Path, delay: float) -> None:
+    proc = _start(tmp_path)
+    work = tmp_path / "run"
+    _wait_for(work / "READY", proc)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(delay)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _check_outputs(proc, work)
+
+
+def test_a_sigterm_during_the_closing_is_held(tmp_path: Path) -> None:
+    proc = _start(tmp_path, TERM_WHILE_CLOSING="1")
+    work = tmp_path / "run"
+    _wait_for(work / "READY", proc)
+    proc.send_signal(signal.SIGTERM)
+    _check_outputs(proc, work)
