@@ -23,19 +23,17 @@ import yaml
 
 from glompo_scope_chkpt import GloMPOManager
 from tests.helpers.paths import REPO_ROOT
-from tests.helpers.procs import processes_mentioning, wait_gone
+from tests.helpers.procs import processes_mentioning, wait_for_file, wait_gone
 
 DRIVER = """
 import os, signal, sys, time
 from pathlib import Path
 
-import numpy as np
-
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from tests.helpers.tasks import slow_sphere
+from tests.helpers.tasks import MarksCall
 
 
 def sigterm_while_closing():
@@ -52,24 +50,11 @@ def sigterm_while_closing():
     session._close_outputs = close_outputs
 
 
-class Ready:
-    \"\"\"slow_sphere that writes READY after 60 calls.\"\"\"
-
-    def __init__(self, work):
-        self.work, self.calls = str(work), 0
-
-    def __call__(self, x):
-        self.calls += 1
-        if self.calls == 60:
-            Path(self.work, "READY").write_text("")
-        return slow_sphere(x)
-
-
 work = Path(sys.argv[1])
 if os.environ.get("TERM_WHILE_CLOSING"):
     sigterm_while_closing()
 manager = GloMPOManager.new_manager(
-    task=Ready(work), bounds=[(-5, 5)] * 3,
+    task=MarksCall(60, work / "READY"), bounds=[(-5, 5)] * 3,
     opt_selector=CycleSelector((CMAOptimizer, {"popsize": 6}), RandomOptimizer),
     working_dir=work, executor="threads", max_jobs=2, seed=3,
     convergence_checker=MaxFuncCalls(1_000_000),
@@ -100,14 +85,6 @@ def _start(tmp_path: Path, **env: str) -> subprocess.Popen:
     )
 
 
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < end, f"{path} never appeared"
-        time.sleep(0.02)
-
-
 def _check_outputs(proc: subprocess.Popen, work: Path) -> None:
     """The child returned from start_manager after one SIGTERM's checkpoint, outputs complete."""
     out, err = proc.communicate(timeout=120)
@@ -129,7 +106,7 @@ def _check_outputs(proc: subprocess.Popen, work: Path) -> None:
 def test_a_second_sigterm_waits_for_the_outputs(tmp_path: Path, delay: float) -> None:
     proc = _start(tmp_path)
     work = tmp_path / "run"
-    _wait_for(work / "READY", proc)
+    wait_for_file(work / "READY", proc)
     proc.send_signal(signal.SIGTERM)
     time.sleep(delay)
     if proc.poll() is None:
@@ -140,6 +117,6 @@ def test_a_second_sigterm_waits_for_the_outputs(tmp_path: Path, delay: float) ->
 def test_a_sigterm_during_the_closing_is_held(tmp_path: Path) -> None:
     proc = _start(tmp_path, TERM_WHILE_CLOSING="1")
     work = tmp_path / "run"
-    _wait_for(work / "READY", proc)
+    wait_for_file(work / "READY", proc)
     proc.send_signal(signal.SIGTERM)
     _check_outputs(proc, work)
