@@ -66,9 +66,8 @@ manager = GloMPOManager.new_manager(
     visualisation_args={"record_movie": True, "movie_kwargs": {"dpi": 30}},
 )
 result = manager.start_manager()
-stats = result.stats
-print("INTERRUPTED" if result.interrupted else "DONE", stats["f_counter"],
-      stats["interrupt_checkpoint"], stats["interrupt_signal"], flush=True)
+Path(work, "RETURNED").write_text("")
+print("INTERRUPTED" if result.interrupted else "DONE", flush=True)
 """
 
 
@@ -86,19 +85,25 @@ def _start(tmp_path: Path, **env: str) -> subprocess.Popen:
 
 
 def _check_outputs(proc: subprocess.Popen, work: Path) -> None:
-    """The child returned from start_manager after one SIGTERM's checkpoint, outputs complete."""
+    """start_manager returned after one SIGTERM's checkpoint, with every output complete.
+
+    A second SIGTERM that arrives once start_manager has returned meets the script's own
+    handling (Python's default: exit -15); one that arrives before must not stop the process.
+    """
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{out}\n{err}"
+    returned = (work / "RETURNED").exists()
+    assert proc.returncode == 0 or (proc.returncode == -signal.SIGTERM and returned), (
+        f"exit {proc.returncode}\n{out}\n{err}"
+    )
     assert "Traceback" not in err, err
-    state, f_counter, checkpoint, signame = out.split()
-    assert (state, signame) == ("INTERRUPTED", "SIGTERM")
-    summary = yaml.safe_load((work / "glompo_manager_log.yml").read_text())
-    assert summary["stats"]["f_counter"] == int(f_counter)
+    stats = yaml.safe_load((work / "glompo_manager_log.yml").read_text())["stats"]
+    assert stats["end_reason"].startswith("interrupted by SIGTERM; checkpoint")
+    f_counter, checkpoint = stats["f_counter"], stats["checkpoints"][-1]
     assert (work / "trajectories.png").stat().st_size > 0
     with h5py.File(work / "glompo_log.h5", "r") as log:
         ids = [log[name]["iter_history"]["call_id"] for name in log if name.startswith("optim")]
-    np.testing.assert_array_equal(np.sort(np.concatenate(ids)), np.arange(1, int(f_counter) + 1))
-    assert GloMPOManager.load_manager(checkpoint).state.f_counter == int(f_counter)
+    np.testing.assert_array_equal(np.sort(np.concatenate(ids)), np.arange(1, f_counter + 1))
+    assert GloMPOManager.load_manager(checkpoint).state.f_counter == f_counter
     wait_gone(processes_mentioning(str(work)))
 
 
