@@ -183,6 +183,7 @@ class MovieTimeline:
         restart
             Start a new renderer (even when recording stops: it draws the window and the still).
         """
+        assert self.scope.lost is not None  # called only after a loss
         self.losses.lost(self.scope.lost, self._kept)
         self._kept = ""
         self.scope.close()
@@ -261,14 +262,15 @@ class MovieTimeline:
         none.
         """
         self.current = None
+        video: VideoInfo | None
         try:
             video = self.scope.close_segment()
         except Exception:
             if self.scope.lost is None:
                 raise
             video = self._salvage(record)
-            if video is None:
-                return
+        if video is None:
+            return
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
         try:
