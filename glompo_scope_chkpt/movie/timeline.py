@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._fileio import atomic_path, fsync_dir, make_dirs
+from .._fileio import atomic_path, fsync_dir, fsync_path, make_dirs
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from .._tempfiles import temp_prefix
 from ..core.history import Marker
@@ -201,6 +201,7 @@ class MovieTimeline:
             self._next_start = record.f_counter_start  # the next segment takes its place
             self._kept = f"Its movie segment {record.index} held no frame and was removed."
             return None
+        fsync_path(file)  # the manifest lists it next: its bytes go to the disk first
         self._kept = f"Its movie segment {record.index} keeps its {video.frames} frames."
         return video
 
