@@ -27,6 +27,7 @@ from ..errors import CheckpointError, GloMPOError
 from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
+from .outputs import RunLog, RunMovie
 from .settings import ManagerSettings
 from .signals import SignalCatcher
 from .spawning import start_optimizer
@@ -62,8 +63,8 @@ class Session:
         state: RunState,
         task: Any,
         executor: cf.Executor,
-        log: Any = None,
-        movie: Any = None,
+        log: RunLog | None = None,
+        movie: RunMovie | None = None,
         *,
         signals: SignalCatcher,
     ) -> None:

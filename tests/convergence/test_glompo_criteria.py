@@ -217,11 +217,16 @@ def test_a_resumed_session_finds_the_kills_before_each_convergence_in_the_histor
 ):
     from glompo_scope_chkpt.core.executors import SerialExecutor
     from glompo_scope_chkpt.core.loop import Session
+    from glompo_scope_chkpt.core.signals import SignalCatcher
 
     manager = make_manager()
     for kind in ("killed", "converged", "crashed", "killed", "killed", "converged", "killed"):
         manager.state.history.add_marker(kind, 10, opt_id=1)
-    status = Session(manager.settings, manager.state, manager.task, SerialExecutor()).status()
+    signals = SignalCatcher(manager.settings.checkpoint_signals)
+    session = Session(
+        manager.settings, manager.state, manager.task, SerialExecutor(), signals=signals
+    )
+    status = session.status()
     assert status.kills_at_convergence == (1, 3)
 
 
