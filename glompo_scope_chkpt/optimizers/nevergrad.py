@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -10,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidSettingError
-from ._nevergrad_state import rekey_solution_archives, threaded_algorithms
+from ._nevergrad_threads import threaded_algorithms
 from .base import BaseOptimizer
 
 __all__ = ["NevergradOptimizer"]
 
-_WORST_LOSS = 5.0e20
-"""What a failed evaluation is told as: nevergrad's own ceiling for losses."""
+_WORST_LOSS = 1.0e20
+"""What a failed evaluation is told as: below nevergrad's ceiling for losses (5e20, which warns)."""
 
 
 def _import_nevergrad() -> Any:
@@ -54,14 +55,19 @@ class NevergradOptimizer(BaseOptimizer):
 
     The parameters are a nevergrad ``Array`` that starts at ``x0``, bounded by ``bounds`` (its step
     size a sixth of each width). Up to ``workers`` points are in flight at once; the optimizer
-    stops once ``budget`` values were told. Failed evaluations are told as nevergrad's largest
-    loss, 5e20.
+    stops once ``budget`` values were told. Failed evaluations (``nan``, ``inf``) are told as a
+    loss of 1e20.
 
     Runs are reproducible: nevergrad draws from a generator seeded from ``seed``, and the few
     algorithms that draw from numpy's global generator draw from a private copy of it (swapped in
-    for each ``ask`` and ``tell``, so the caller's global sequence is untouched). The state pickles
-    with the optimizer, and the pycma strategies some algorithms use are keyed again when
-    unpickled, so a checkpoint resumes exactly in another process.
+    for each ``ask`` and ``tell``, so the caller's global sequence is untouched). All of it pickles
+    with the optimizer, so a checkpoint resumes exactly, in another process too: nevergrad keys
+    its archives by the points' bytes, not by salted hashes, and its CMA tells pycma points that
+    went through the ``Array``'s bounds, which pycma takes as new (its hash-keyed record of the
+    points it sampled plays no part). Algorithms that nevergrad
+    runs in a thread (its wrappers of scipy and ``cma.fmin2``, which NGOpt picks for some
+    budgets) cannot be checkpointed and are refused; :class:`ScipyOptimizeWrapper` runs scipy's
+    methods.
 
     Parameters
     ----------
@@ -101,11 +107,12 @@ class NevergradOptimizer(BaseOptimizer):
         self.budget, self.workers = int(budget), int(workers)
         self.name = optimizer if isinstance(optimizer, str) else repr(optimizer)
         factory = _factory(ng, optimizer)
-        low, high = self.bounds[:, 0], self.bounds[:, 1]
-        parametrization = ng.p.Array(init=self.x0, lower=low, upper=high)
-        parametrization.random_state = np.random.RandomState(self.rng.integers(2**32))
+        own_random_state = np.random.RandomState(self.rng.integers(2**32))
         self._global_state = np.random.RandomState(self.rng.integers(2**32)).get_state()
-        with self._own_global_generator():
+        with self._calling_nevergrad():
+            low, high = self.bounds[:, 0], self.bounds[:, 1]
+            parametrization = ng.p.Array(init=self.x0, lower=low, upper=high)
+            parametrization.random_state = own_random_state
             try:
                 self.ng = factory(parametrization, budget=self.budget, num_workers=self.workers)
             except (ValueError, TypeError) as exc:
@@ -124,12 +131,20 @@ class NevergradOptimizer(BaseOptimizer):
         self._in_flight: dict[bytes, list[Any]] = {}
 
     @contextmanager
-    def _own_global_generator(self) -> Iterator[None]:
-        """Let nevergrad draw from this optimizer's copy of numpy's global generator."""
+    def _calling_nevergrad(self) -> Iterator[None]:
+        """Let nevergrad draw from this optimizer's copy of numpy's global generator.
+
+        pycma's ``InjectionWarning`` is silenced: nevergrad's CMA tells pycma the points it
+        asked after they went through the bounds of the ``Array``, as it means to.
+        """
+        from cma.evolution_strategy import InjectionWarning
+
         outside = np.random.get_state()
         np.random.set_state(self._global_state)
         try:
-            yield
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InjectionWarning)
+                yield
         finally:
             self._global_state = np.random.get_state()
             np.random.set_state(outside)
@@ -137,7 +152,7 @@ class NevergradOptimizer(BaseOptimizer):
     def _ask(self) -> np.ndarray | None:
         if self.n_asked >= self.budget or self.n_asked - self.n_told >= self.workers:
             return None
-        with self._own_global_generator():
+        with self._calling_nevergrad():
             candidate = self.ng.ask()
         x = np.clip(np.array(candidate.value, dtype=float), self.bounds[:, 0], self.bounds[:, 1])
         self._in_flight.setdefault(x.tobytes(), []).append(candidate)
@@ -151,17 +166,13 @@ class NevergradOptimizer(BaseOptimizer):
         candidate = waiting.pop(0)
         if not waiting:
             del self._in_flight[key]
-        with self._own_global_generator():
+        with self._calling_nevergrad():
             self.ng.tell(candidate, fx if np.isfinite(fx) else _WORST_LOSS)
 
     def _stop_reason(self) -> str | None:
         if self.n_told >= self.budget:
             return f"nevergrad {self.name}: budget of {self.budget} evaluations spent"
         return None
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        rekey_solution_archives(self.ng)
 
     def __repr__(self) -> str:
         return f"NevergradOptimizer({self.name}, budget={self.budget}, workers={self.workers})"
