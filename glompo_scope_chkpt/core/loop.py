@@ -261,7 +261,11 @@ class Session:
             per_opt = self.in_flight_per_opt
             running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
         for rec in running:
-            x = rec.active.ask()
+            try:
+                x = rec.active.ask()
+            except Exception as exc:  # as in tell: the optimizer crashes, not the run
+                self._end_optimizer(rec, "crashed", f"{rec.opt_type}.ask raised {exc!r}")
+                continue
             if x is not None:
                 ev = PendingEvaluation(self.state.next_eval_id, rec.opt_id, x)
                 self.state.next_eval_id += 1
