@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from glompo_scope_chkpt.errors import GloMPOError
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import RandomOptimizer
 
@@ -29,3 +31,16 @@ def test_an_optimizer_whose_ask_raises_crashes_and_the_run_goes_on(make_manager)
         "AskFails.ask raised TypeError('only 0-dimensional arrays can be converted to Python "
         "scalars')"
     )
+
+
+class AskAlwaysFails(RandomOptimizer):
+    """Random search whose every ``ask`` raises."""
+
+    def _ask(self) -> np.ndarray | None:
+        raise ZeroDivisionError("broken")
+
+
+def test_optimizers_crashing_in_ask_again_and_again_end_the_run(make_manager):
+    manager = make_manager(opt_selector=CycleSelector(AskAlwaysFails), control=None)
+    with pytest.raises(GloMPOError, match=r"10 optimizers in a row crashed in ask\(\), the last"):
+        manager.start_manager()

@@ -12,7 +12,7 @@ import pytest
 
 from glompo_scope_chkpt.errors import InvalidSettingError
 from glompo_scope_chkpt.opt_selectors import CycleSelector
-from glompo_scope_chkpt.optimizers import NevergradOptimizer
+from glompo_scope_chkpt.optimizers import NevergradOptimizer, RandomOptimizer
 from tests.helpers.ask_tell import BOUNDS, X0, drive
 from tests.helpers.tasks import sphere
 
@@ -148,3 +148,10 @@ def test_a_managed_run_with_the_default_algorithm(make_manager):
     result = manager.start_manager()
     assert result.stats["f_counter"] == 600 and result.fx < 0.5
     assert {rec.opt_type for rec in manager.state.optimizers.values()} == {"NevergradOptimizer"}
+
+
+def test_glompos_workers_reaches_it_through_a_selector(recwarn):
+    specs = (NevergradOptimizer, {"workers": 3}), (RandomOptimizer, {"workers": 2})
+    selector = CycleSelector(*specs)
+    assert selector.specs == [(NevergradOptimizer, {"workers": 3}), (RandomOptimizer, {})]
+    assert [str(w.message).split(")")[0] for w in recwarn] == ["workers= (RandomOptimizer"]
