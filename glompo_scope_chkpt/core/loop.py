@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.1  # how often the working dir is checked for CHKPT and STOP_x files
 _WAIT_SECONDS = 0.1  # longest wait for a result before the loop looks around again
+_ASK_CRASH_LIMIT = 10  # optimizers crashed in ask() in a row, no point asked, that end the run
 
 
 class Session:
@@ -81,6 +82,7 @@ class Session:
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
         self.failures = FailureWatch()
+        self.ask_crashes = 0
         self.spawning = True  # until the selector refuses a start, for good
         self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
         self.slots = in_flight_limit(settings.executor_spec, settings.max_jobs)
@@ -262,13 +264,28 @@ class Session:
             per_opt = self.in_flight_per_opt
             running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
         for rec in running:
-            x = rec.active.ask()
+            try:
+                x = rec.active.ask()
+            except Exception as exc:  # as in tell: the optimizer crashes, not the run
+                self._ask_crashed(rec, exc)
+                return True  # look again: another optimizer may start in its place
             if x is not None:
+                self.ask_crashes = 0
                 ev = PendingEvaluation(self.state.next_eval_id, rec.opt_id, x)
                 self.state.next_eval_id += 1
                 self._submit(ev)
                 return True
         return False
+
+    def _ask_crashed(self, record: OptimizerRecord, exc: Exception) -> None:
+        reason = f"{record.opt_type}.ask raised {exc!r}"
+        self._end_optimizer(record, "crashed", reason)
+        self.ask_crashes += 1
+        if self.ask_crashes >= _ASK_CRASH_LIMIT:
+            raise GloMPOError(
+                f"{self.ask_crashes} optimizers in a row crashed in ask(), the last as "
+                f"{reason}; check the optimizers and their settings."
+            )
 
     def _submit(self, ev: PendingEvaluation) -> None:
         future: cf.Future | CompletedCall

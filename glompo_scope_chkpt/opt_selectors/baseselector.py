@@ -114,7 +114,8 @@ class BaseSelector(ABC):
     *specs
         Optimizer classes, ``(class, init_kwargs)`` or ``(class, init_kwargs, call_kwargs)``
         (see :data:`OptimizerSpec`); keyword names are checked against the class. GloMPO's
-        ``workers`` is accepted and ignored, with one warning saying why.
+        ``workers`` is passed to the classes that take it (points in flight at once, e.g.
+        :class:`.NevergradOptimizer`) and ignored for the others, with one warning saying why.
     allow_spawn
         A callable, or a list of callables, called with the run's
         :class:`~glompo_scope_chkpt.core.spawning.RunView` before each start (e.g.
@@ -140,11 +141,17 @@ class BaseSelector(ABC):
         if not specs:
             raise InvalidSettingError(f"{type(self).__name__} needs at least one optimizer spec.")
         normalised = [_normalise(spec) for spec in specs]
-        with_workers = [cls.__name__ for cls, kwargs in normalised if "workers" in kwargs]
-        if with_workers:
-            warnings.warn(f"workers= ({', '.join(with_workers)}) {_WORKERS_IGNORED}", stacklevel=2)
+        dropped = [
+            cls
+            for cls, kwargs in normalised
+            if "workers" in kwargs and "workers" not in inspect.signature(cls).parameters
+        ]
+        if dropped:
+            names = ", ".join(cls.__name__ for cls in dropped)
+            warnings.warn(f"workers= ({names}) {_WORKERS_IGNORED}", stacklevel=2)
         self.specs = [
-            (cls, {k: v for k, v in kwargs.items() if k != "workers"}) for cls, kwargs in normalised
+            (cls, {k: v for k, v in kwargs.items() if cls not in dropped or k != "workers"})
+            for cls, kwargs in normalised
         ]
         self.allow_spawn = _controls(allow_spawn)
         self.stop_reason: str | None = None

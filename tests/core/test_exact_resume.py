@@ -30,6 +30,20 @@ CASES: dict[str, dict[str, Any]] = {
         "budget": 560,
         "patience": 60,
     },
+    "NevergradOptimizer": {  # pycma inside nevergrad, populations handed out 3 at a time
+        "options": {"optimizer": "CMA", "budget": 300, "workers": 3},
+        "max_jobs": 3,
+        "every": 101,
+        "budget": 560,
+        "patience": 25,
+    },
+    "ScipyOptimizeWrapper": {  # scipy's minimize threads, rebuilt by replay
+        "options": {"method": "Nelder-Mead", "max_evals": 150},
+        "max_jobs": 3,
+        "every": 73,
+        "budget": 400,
+        "patience": 8,
+    },
     "RandomOptimizer": {
         "options": {"max_evals": 90},
         "max_jobs": 2,

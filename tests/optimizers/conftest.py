@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from glompo_scope_chkpt.optimizers import BaseOptimizer, CMAOptimizer, RandomOptimizer
+from glompo_scope_chkpt.optimizers import (
+    BaseOptimizer,
+    CMAOptimizer,
+    NevergradOptimizer,
+    RandomOptimizer,
+)
 from tests.helpers.ask_tell import BOUNDS, X0
 
 
@@ -19,7 +24,12 @@ def _cma(budget: int, **kwargs: Any) -> CMAOptimizer:
     return CMAOptimizer(popsize=5, cma_options={"maxfevals": budget}, **kwargs)
 
 
-@pytest.fixture(params=[_random, _cma], ids=["random", "cma"])
+def _nevergrad(budget: int, **kwargs: Any) -> NevergradOptimizer:
+    pytest.importorskip("nevergrad")
+    return NevergradOptimizer(optimizer="CMA", budget=budget, workers=4, **kwargs)
+
+
+@pytest.fixture(params=[_random, _cma, _nevergrad], ids=["random", "cma", "nevergrad"])
 def make_optimizer(request: pytest.FixtureRequest) -> Callable[..., BaseOptimizer]:
     """Build an optimizer that stops by itself after ``budget`` evaluations (default 10_000)."""
 
