@@ -57,8 +57,8 @@ from bench_common import (
 
 import glompo_scope_chkpt.checkpoint.archive as archive_mod
 import glompo_scope_chkpt.checkpoint.writer as writer_mod
-import glompo_scope_chkpt.core.loop as engine_mod
 import glompo_scope_chkpt.core.manager as manager_mod
+import glompo_scope_chkpt.engine.loop as engine_mod
 from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt._fileio import fsync_dir
 from glompo_scope_chkpt.checkpoint.writer import dumps_state

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from glompo_scope_chkpt.core.history import History
-from glompo_scope_chkpt.movie.segment_writer import SegmentWriter
+from glompo_scope_chkpt.movie.video.segment_writer import SegmentWriter
 from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot

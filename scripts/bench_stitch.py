@@ -31,8 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from glompo_scope_chkpt._ffmpeg import run_ffmpeg
-from glompo_scope_chkpt.movie.probe import probe
-from glompo_scope_chkpt.movie.stitch import stitch
+from glompo_scope_chkpt.movie.stitch.run import stitch
+from glompo_scope_chkpt.movie.video.probe import probe
 
 
 def make_segments(folder: Path, count: int, seconds: float, size: str, fps: int) -> list[Path]:

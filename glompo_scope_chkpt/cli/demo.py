@@ -147,7 +147,7 @@ def run_demo(
     InvalidSettingError
         If ``folder`` holds other files.
     """
-    from ..movie.probe import probe
+    from ..movie.video.probe import probe
 
     folder = Path(folder).absolute()
     _prepare(folder)

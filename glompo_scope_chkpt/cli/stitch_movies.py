@@ -2,8 +2,8 @@
 
 Run ``stitch-movies --help`` (or ``python -m glompo_scope_chkpt.cli.stitch_movies --help``)
 for the usage.
-The probing and stitching are :mod:`glompo_scope_chkpt.movie.probe` and
-:mod:`glompo_scope_chkpt.movie.stitch`, the same code the manager uses at the end of a run.
+The probing and stitching are :mod:`glompo_scope_chkpt.movie.video.probe` and
+:mod:`glompo_scope_chkpt.movie.stitch.run`, the same code the manager uses at the end of a run.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS, SEGMENT_FOLDER
 from .._tempfiles import remove_leftovers
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
-from ..movie.probe import probe, sha256_file
 from ..movie.segment_record import SegmentRecord
-from ..movie.stitch import stitch
-from ..movie.stitch_plan import MODES, StitchReport, check_crf, check_output, incompatibility
-from ..movie.video_info import VideoInfo
+from ..movie.stitch.plan import MODES, StitchReport, check_crf, check_output, incompatibility
+from ..movie.stitch.run import stitch
+from ..movie.video.probe import probe, sha256_file
+from ..movie.video.video_info import VideoInfo
 
 __all__ = ["main"]
 

@@ -16,13 +16,13 @@ from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
 from .._tempfiles import reading_scratch
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import BaseChecker
+from ..engine.executors import check_task_sendable, make_executor, start_workers
 from ..errors import InvalidSettingError, TaskNotAvailableError
 from ..generators import BaseGenerator
 from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
 from ..result import Result
 from .checkpointing import CheckpointingControl
-from .executors import check_task_sendable, make_executor, start_workers
 from .relocation import relocation_overrides
 from .settings import ManagerSettings
 from .state import ResumePoint, RunState
@@ -311,7 +311,7 @@ class GloMPOManager:
             The best point, its value, statistics and its origin; ``interrupted`` tells
             whether the session stopped on a signal (resume it from its checkpoint).
         """
-        from .session import run_session
+        from ..engine.session import run_session
 
         settings, state = self.settings, self.state
         if self.task is None:

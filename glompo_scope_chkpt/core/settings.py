@@ -20,13 +20,13 @@ import numpy as np
 from .._run_files import CHECKPOINT_FOLDER
 from .._validation import require_count
 from ..convergence import BaseChecker, KillsAfterConvergence
+from ..engine.executors import EXECUTOR_NAMES
+from ..engine.spawning import evaluation_budget
 from ..errors import InvalidSettingError
 from ..generators import BaseGenerator, RandomGenerator
 from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
 from .checkpointing import CheckpointingControl
-from .executors import EXECUTOR_NAMES
-from .spawning import evaluation_budget
 
 __all__ = ["ManagerSettings", "DEFAULT_SIGNALS", "validate_bounds", "writable_dir"]
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InvalidSettingError
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["BaseGenerator"]
 
@@ -19,7 +19,7 @@ __all__ = ["BaseGenerator"]
 class BaseGenerator(ABC):
     """Chooses the start point of each new optimizer.
 
-    A generator reads the run through a :class:`~glompo_scope_chkpt.core.spawning.RunView`. So
+    A generator reads the run through a :class:`~glompo_scope_chkpt.engine.spawning.RunView`. So
     that a serial, seeded run resumes exactly, every random draw comes from ``view.rng`` (the
     manager's generator, saved in each checkpoint) and any other state lives in the generator's
     own attributes (the generator is saved with the settings in each checkpoint).

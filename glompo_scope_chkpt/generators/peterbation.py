@@ -15,7 +15,7 @@ from ..errors import InvalidSettingError
 from .basegenerator import BaseGenerator
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["PerturbationGenerator"]
 

@@ -9,7 +9,7 @@ import numpy as np
 from .basegenerator import BoxGenerator, uniform_point
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["RandomGenerator"]
 

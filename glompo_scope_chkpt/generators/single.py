@@ -11,7 +11,7 @@ from ..errors import InvalidSettingError
 from .basegenerator import BaseGenerator, uniform_point
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["SinglePointGenerator"]
 

@@ -381,7 +381,7 @@ class Manifest:
         ManifestError
             Naming the first missing or altered file and what to do.
         """
-        from .probe import sha256_file
+        from .video.probe import sha256_file
 
         for record in self.timeline():
             file = self.absolute(record)

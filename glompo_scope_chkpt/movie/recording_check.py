@@ -22,8 +22,8 @@ from .._ffmpeg import bundled_instead_of, ffmpeg_exe, pass_over, run_ffmpeg, std
 from .._run_files import MOVIE_FORMATS, SEGMENT_FORMAT, SEGMENT_SUFFIX
 from .._tempfiles import scratch_dir
 from ..errors import FFmpegError, InvalidSettingError, StitchError
-from .probe import probe
-from .segment_writer import SegmentWriter
+from .video.probe import probe
+from .video.segment_writer import SegmentWriter
 
 __all__ = ["check_recording"]
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import ManifestError
 from .confine import segment_path_problem
-from .video_info import VideoInfo
+from .video.video_info import VideoInfo
 
 __all__ = ["STATUSES", "SegmentRecord"]
 
@@ -107,7 +107,7 @@ class SegmentRecord:
         StitchError
             If the file cannot be read for its checksum.
         """
-        from .probe import sha256_file
+        from .video.probe import sha256_file
 
         self.video, self.sha256 = video, sha256_file(video.path)
 

@@ -34,11 +34,11 @@ from ..errors import ScopeError, StitchError
 from ..scope.live import LiveScope
 from .confine import working_dir_entry
 from .manifest import Manifest
-from .probe import probe
 from .recording_losses import RecordingLosses
 from .segment_record import SegmentRecord
-from .stitch import stitch
-from .video_info import VideoInfo
+from .stitch.run import stitch
+from .video.probe import probe
+from .video.video_info import VideoInfo
 
 __all__ = ["MovieTimeline"]
 

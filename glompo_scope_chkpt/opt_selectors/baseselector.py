@@ -12,7 +12,7 @@ from ..errors import InvalidSettingError, InvalidSettingTypeError
 from ..optimizers.base import BaseOptimizer
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["OptimizerSpec", "SpawnControl", "BaseSelector"]
 
@@ -118,7 +118,7 @@ class BaseSelector(ABC):
         :class:`.NevergradOptimizer`) and ignored for the others, with one warning saying why.
     allow_spawn
         A callable, or a list of callables, called with the run's
-        :class:`~glompo_scope_chkpt.core.spawning.RunView` before each start (e.g.
+        :class:`~glompo_scope_chkpt.engine.spawning.RunView` before each start (e.g.
         :class:`.IterSpawnStop`); once one returns ``False`` no more optimizers start, and the
         run ends when the running ones have ended.
 

@@ -10,7 +10,7 @@ from ..errors import InvalidSettingError, InvalidSettingTypeError
 from .baseselector import BaseSelector, OptimizerSpec
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["ChainSelector"]
 

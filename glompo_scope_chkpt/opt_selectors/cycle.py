@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .baseselector import BaseSelector
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["CycleSelector"]
 

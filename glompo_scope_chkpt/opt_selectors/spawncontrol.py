@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._validation import require_count
 
 if TYPE_CHECKING:
-    from ..core.spawning import RunView
+    from ..engine.spawning import RunView
 
 __all__ = ["IterSpawnStop", "NOptimizersSpawnStop"]
 

@@ -46,8 +46,8 @@ from typing import Any
 from .._ffmpeg import ffmpeg_exe
 from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
-from ..movie.probe import probe
-from ..movie.video_info import VideoInfo
+from ..movie.video.probe import probe
+from ..movie.video.video_info import VideoInfo
 from .channel import recv_message, send_message, spawn_renderer
 from .cursor import HistoryCursor
 from .encoder_watch import EncoderWatch

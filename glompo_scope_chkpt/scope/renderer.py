@@ -7,12 +7,13 @@ PARENT_PID NICENESS``) and talks to it over a pipe, one message at a time (see
 ``delta`` is what the manager's history gained since the last message, applied to the
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot` first, and ``kind`` is ``init`` (build the plot
 from the ``visualisation_args`` in ``payload``), ``frame``, ``start`` (open a
-:class:`~glompo_scope_chkpt.movie.segment_writer.SegmentWriter`), ``close_segment``, ``still``,
-``sync`` or ``quit``. Each is answered with ``("ok", value)`` or ``("error", exception)``; an
-exception that cannot be pickled travels as a :class:`~glompo_scope_chkpt.errors.ScopeError`
-describing it. ``start`` answers with the process id of the segment's ffmpeg. A failure of the
-segment because its ffmpeg was killed by a signal (not an error of ffmpeg's own) is answered
-with ``("lost", exception)``: the manager then records on in a new segment.
+:class:`~glompo_scope_chkpt.movie.video.segment_writer.SegmentWriter`), ``close_segment``,
+``still``, ``sync`` or ``quit``. Each is answered with ``("ok", value)`` or ``("error",
+exception)``; an exception that cannot be pickled travels as a
+:class:`~glompo_scope_chkpt.errors.ScopeError` describing it. ``start`` answers with the process id
+of the segment's ffmpeg. A failure of the segment because its ffmpeg was killed by a signal (not an
+error of ffmpeg's own) is answered with ``("lost", exception)``: the manager then records on in a
+new segment.
 
 Priority. The process schedules itself below the manager, as ``SCHED_BATCH`` and with a higher
 nice value, and keeps to one of the CPUs it may use; the ffmpeg it starts inherits both.
@@ -37,8 +38,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import GloMPOError, ScopeError
-from ..movie.segment_writer import SegmentWriter
-from ..movie.video_info import VideoInfo
+from ..movie.video.segment_writer import SegmentWriter
+from ..movie.video.video_info import VideoInfo
 
 __all__ = ["renderer_main"]
 

@@ -215,9 +215,9 @@ def test_the_managers_default_is_kills_after_convergence_and_ends_at_a_convergen
 def test_a_resumed_session_finds_the_kills_before_each_convergence_in_the_history(
     make_manager,
 ):
-    from glompo_scope_chkpt.core.executors import SerialExecutor
-    from glompo_scope_chkpt.core.loop import Session
-    from glompo_scope_chkpt.core.signals import SignalCatcher
+    from glompo_scope_chkpt.engine.executors import SerialExecutor
+    from glompo_scope_chkpt.engine.loop import Session
+    from glompo_scope_chkpt.engine.signals import SignalCatcher
 
     manager = make_manager()
     for kind in ("killed", "converged", "crashed", "killed", "killed", "converged", "killed"):

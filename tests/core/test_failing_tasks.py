@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.convergence import MaxFuncCalls, MaxSeconds
-from glompo_scope_chkpt.core.evaluations import TASK_FAILURE_LIMIT
+from glompo_scope_chkpt.engine.evaluations import TASK_FAILURE_LIMIT
 from glompo_scope_chkpt.errors import InvalidSettingError, TaskFailedError
 from glompo_scope_chkpt.opt_selectors import CycleSelector
 from glompo_scope_chkpt.optimizers import RandomOptimizer

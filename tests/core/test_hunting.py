@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.core.history import PointWindow
-from glompo_scope_chkpt.core.hunting import Hunting
+from glompo_scope_chkpt.engine.hunting import Hunting
 from glompo_scope_chkpt.errors import InvalidSettingError
 from glompo_scope_chkpt.hunters import (
     BestUnmoving,

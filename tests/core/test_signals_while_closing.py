@@ -38,7 +38,7 @@ from tests.helpers.tasks import MarksCall
 
 def sigterm_while_closing():
     \"\"\"Send the second SIGTERM from inside the closing, once the loop has stopped.\"\"\"
-    import glompo_scope_chkpt.core.session as session
+    import glompo_scope_chkpt.engine.session as session
 
     real = session._close_outputs
 

@@ -23,7 +23,7 @@ from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
 from glompo_scope_chkpt import generators as gen
 from glompo_scope_chkpt import opt_selectors as sel
 from glompo_scope_chkpt.convergence import MaxFuncCalls, MaxSeconds, TargetCost
-from glompo_scope_chkpt.core.spawning import RunView, evaluation_budget
+from glompo_scope_chkpt.engine.spawning import RunView, evaluation_budget
 from glompo_scope_chkpt.errors import GloMPOError
 from glompo_scope_chkpt.hunters import StagnationHunter
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe, run_ffmpeg
 from glompo_scope_chkpt.movie.manifest import Manifest
-from glompo_scope_chkpt.movie.probe import probe
 from glompo_scope_chkpt.movie.segment_record import SegmentRecord
+from glompo_scope_chkpt.movie.video.probe import probe
 from tests.helpers.procs import processes
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glompo_scope_chkpt.core.spawning import OptimizerBest, RunView
+from glompo_scope_chkpt.engine.spawning import OptimizerBest, RunView
 
 
 def make_view(

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe
-from glompo_scope_chkpt.movie.segment_writer import SegmentWriter
-from glompo_scope_chkpt.movie.stitch import stitch
+from glompo_scope_chkpt.movie.stitch.run import stitch
+from glompo_scope_chkpt.movie.video.segment_writer import SegmentWriter
 
 WIDTH, HEIGHT, BLOCK = 320, 96, 64
 COLOURS = [  # matplotlib's tab10: blue, orange, green, red, purple

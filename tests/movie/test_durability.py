@@ -23,7 +23,7 @@ import pytest
 
 from glompo_scope_chkpt.checkpoint.archive import read_meta
 from glompo_scope_chkpt.movie.manifest import Manifest
-from glompo_scope_chkpt.movie.probe import sha256_file
+from glompo_scope_chkpt.movie.video.probe import sha256_file
 from tests.helpers.disk import run_process
 from tests.helpers.media import decode
 

@@ -22,7 +22,7 @@ from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.errors import ManifestError
 from glompo_scope_chkpt.movie.confine import working_dir_entry
 from glompo_scope_chkpt.movie.manifest import Manifest
-from glompo_scope_chkpt.movie.probe import probe
+from glompo_scope_chkpt.movie.video.probe import probe
 from tests.helpers.hostile import folder_digest
 from tests.helpers.media import decode, make_run, make_segment
 from tests.helpers.tasks import SignalsAfter

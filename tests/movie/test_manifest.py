@@ -8,9 +8,9 @@ import pytest
 
 from glompo_scope_chkpt.errors import ManifestError
 from glompo_scope_chkpt.movie.manifest import MANIFEST_SCHEMA, Manifest
-from glompo_scope_chkpt.movie.probe import probe, sha256_file
 from glompo_scope_chkpt.movie.segment_record import SegmentRecord
-from glompo_scope_chkpt.movie.video_info import VideoInfo
+from glompo_scope_chkpt.movie.video.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.video.video_info import VideoInfo
 from tests.helpers.media import make_run, make_segment
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.convergence import MaxFuncCalls
-from glompo_scope_chkpt.movie.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.video.probe import probe, sha256_file
 from tests.helpers.media import decode, ffmpeg_children
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.procs import descendants

@@ -8,8 +8,8 @@ import pytest
 
 from glompo_scope_chkpt._ffmpeg import run_ffmpeg
 from glompo_scope_chkpt.errors import StitchError
-from glompo_scope_chkpt.movie.probe import probe, sha256_file
-from glompo_scope_chkpt.movie.video_info import VideoInfo
+from glompo_scope_chkpt.movie.video.probe import probe, sha256_file
+from glompo_scope_chkpt.movie.video.video_info import VideoInfo
 from tests.helpers.media import decode, make_segment, truncate
 
 

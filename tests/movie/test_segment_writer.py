@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.errors import FFmpegError, InvalidSettingError, SegmentExistsError
-from glompo_scope_chkpt.movie.segment_writer import SegmentWriter, codec_name
-from glompo_scope_chkpt.movie.video_info import VideoInfo
+from glompo_scope_chkpt.movie.video.segment_writer import SegmentWriter, codec_name
+from glompo_scope_chkpt.movie.video.video_info import VideoInfo
 from tests.helpers.media import assert_decodes_cleanly
 from tests.helpers.procs import is_running, processes_mentioning
 

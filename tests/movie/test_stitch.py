@@ -7,9 +7,9 @@ import os
 import pytest
 
 from glompo_scope_chkpt.errors import StitchError
-from glompo_scope_chkpt.movie.probe import probe
-from glompo_scope_chkpt.movie.stitch import stitch
-from glompo_scope_chkpt.movie.stitch_plan import StitchReport, incompatibility
+from glompo_scope_chkpt.movie.stitch.plan import StitchReport, incompatibility
+from glompo_scope_chkpt.movie.stitch.run import stitch
+from glompo_scope_chkpt.movie.video.probe import probe
 from tests.helpers.media import decode, ffmpeg_children, make_segment, truncate
 
 SMALL = (160, 120)

@@ -11,9 +11,9 @@ import pytest
 from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.errors import ManifestError
 from glompo_scope_chkpt.movie.manifest import Manifest
-from glompo_scope_chkpt.movie.probe import probe
-from glompo_scope_chkpt.movie.segment_writer import SegmentWriter
-from glompo_scope_chkpt.movie.video_info import VideoInfo
+from glompo_scope_chkpt.movie.video.probe import probe
+from glompo_scope_chkpt.movie.video.segment_writer import SegmentWriter
+from glompo_scope_chkpt.movie.video.video_info import VideoInfo
 from glompo_scope_chkpt.scope.live import LiveScope
 
 MANIFEST_V1 = Path(__file__).with_name("manifest_v1.json")

@@ -24,7 +24,7 @@ from glompo_scope_chkpt.checkpoint.archive import read_meta
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.errors import FFmpegError
-from glompo_scope_chkpt.movie.probe import probe
+from glompo_scope_chkpt.movie.video.probe import probe
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 from tests.helpers.media import assert_decodes_cleanly

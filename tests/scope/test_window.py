@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from glompo_scope_chkpt.core.history import History
-from glompo_scope_chkpt.movie.probe import probe
+from glompo_scope_chkpt.movie.video.probe import probe
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 from tests.helpers.media import assert_decodes_cleanly

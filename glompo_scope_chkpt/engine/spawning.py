@@ -15,12 +15,12 @@ import numpy as np
 
 from ..convergence import BaseChecker, MaxFuncCalls
 from ..convergence.basechecker import _AnyOf
+from ..core.state import OptimizerRecord
 from ..errors import GloMPOError
-from .state import OptimizerRecord
 
 if TYPE_CHECKING:
-    from .settings import ManagerSettings
-    from .state import RunState
+    from ..core.settings import ManagerSettings
+    from ..core.state import RunState
 
 __all__ = ["OptimizerBest", "RunView", "evaluation_budget", "run_view", "start_optimizer"]
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .history import Marker
+from ..core.history import Marker
 
 __all__ = ["RunLog", "RunMovie"]
 

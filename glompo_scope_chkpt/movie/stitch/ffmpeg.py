@@ -18,15 +18,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
-from .._disk import disk_errno, disk_error
-from .._ffmpeg import ffmpeg_process, run_ffmpeg, stderr_of
-from .._fileio import atomic_path
-from .._run_files import MOVIE_FORMATS
-from ..errors import FFmpegError, StitchDiskError, StitchError
-from .colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
-from .probe import probe
-from .stitch_plan import StitchReport, _same_fps
-from .video_info import VideoInfo
+from ..._disk import disk_errno, disk_error
+from ..._ffmpeg import ffmpeg_process, run_ffmpeg, stderr_of
+from ..._fileio import atomic_path
+from ..._run_files import MOVIE_FORMATS
+from ...errors import FFmpegError, StitchDiskError, StitchError
+from ..video.colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
+from ..video.probe import probe
+from ..video.video_info import VideoInfo
+from .plan import StitchReport, _same_fps
 
 __all__: list[str] = []  # helpers of :func:`~.stitch.stitch` only
 

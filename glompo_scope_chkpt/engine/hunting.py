@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from ..core.history import PointWindow
+from ..core.settings import ManagerSettings
+from ..core.state import OptimizerRecord, RunState
 from ..hunters import Hunt, OptimizerView
-from .history import PointWindow
-from .settings import ManagerSettings
-from .state import OptimizerRecord, RunState
 
 __all__ = ["Hunting"]
 

@@ -16,13 +16,13 @@ import numpy as np
 from .._run_files import LOG_FILENAME, SEGMENT_FOLDER, SUMMARY_FILENAME
 from .._tempfiles import remove_leftovers
 from ..checkpoint.writer import take_checkpoint
+from ..core.settings import ManagerSettings
+from ..core.state import ResumePoint, RunState, SessionRecord
 from ..errors import CheckpointError
 from ..result import Result
 from .loop import Session
 from .outputs import RunLog, RunMovie
-from .settings import ManagerSettings
 from .signals import SignalCatcher
-from .state import ResumePoint, RunState, SessionRecord
 
 __all__ = ["run_session"]
 

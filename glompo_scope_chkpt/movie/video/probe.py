@@ -14,8 +14,8 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-from .._run_files import SEGMENT_FORMAT
-from ..errors import StitchError
+from ..._run_files import SEGMENT_FORMAT
+from ...errors import StitchError
 from .video_info import VideoInfo
 
 __all__ = ["TS_PACKET_SIZE", "probe", "sha256_file"]

@@ -23,15 +23,15 @@ import numpy as np
 
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import RunStatus
+from ..core.settings import ManagerSettings
+from ..core.state import OptimizerRecord, PendingEvaluation, RunState
 from ..errors import CheckpointError, GloMPOError
 from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
 from .outputs import RunLog, RunMovie
-from .settings import ManagerSettings
 from .signals import SignalCatcher
 from .spawning import start_optimizer
-from .state import OptimizerRecord, PendingEvaluation, RunState
 
 __all__ = ["Session"]
 

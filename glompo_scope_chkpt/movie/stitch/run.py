@@ -15,8 +15,8 @@ the parts (frames, duration), and only then renamed into place. A segment cut sh
 kill is first copied without its incomplete last frame.
 
 This module holds the one entry point, :func:`stitch`, which runs those steps in order; the
-planning (request and output checks, compatibility, :class:`~.stitch_plan.StitchReport`) is in
-:mod:`.stitch_plan` and the ffmpeg runs and the verification are in :mod:`.stitch_ffmpeg`.
+planning (request and output checks, compatibility, :class:`~.plan.StitchReport`) is in
+:mod:`.plan` and the ffmpeg runs and the verification are in :mod:`.ffmpeg`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._tempfiles import scratch_dir
-from ..errors import DiskWriteError, FFmpegError, StitchError
-from .probe import probe
-from .stitch_ffmpeg import ProgressCallback, _remux_complete_frames, _write
-from .stitch_plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
-from .video_info import VideoInfo
+from ..._tempfiles import scratch_dir
+from ...errors import DiskWriteError, FFmpegError, StitchError
+from ..video.probe import probe
+from ..video.video_info import VideoInfo
+from .ffmpeg import ProgressCallback, _remux_complete_frames, _write
+from .plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
 
 __all__ = ["stitch"]
 

@@ -24,11 +24,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from .._disk import disk_errno, disk_error
-from .._ffmpeg import ffmpeg_process
-from .._fileio import fsync_dir, fsync_path
-from .._run_files import SEGMENT_FORMAT
-from ..errors import FFmpegError, InvalidSettingError, SegmentDiskError, SegmentExistsError
+from ..._disk import disk_errno, disk_error
+from ..._ffmpeg import ffmpeg_process
+from ..._fileio import fsync_dir, fsync_path
+from ..._run_files import SEGMENT_FORMAT
+from ...errors import FFmpegError, InvalidSettingError, SegmentDiskError, SegmentExistsError
 from .colour import PIX_FMT, from_rgb_filter
 from .video_info import VideoInfo
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._run_files import MOVIE_FORMATS
-from ..errors import StitchError
-from .video_info import VideoInfo
+from ..._run_files import MOVIE_FORMATS
+from ...errors import StitchError
+from ..video.video_info import VideoInfo
 
 __all__ = [
     "MODES",

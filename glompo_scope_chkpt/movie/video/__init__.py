@@ -1,0 +1,1 @@
+"""One movie file: writing a segment through ffmpeg, its colours, describing and probing it."""
