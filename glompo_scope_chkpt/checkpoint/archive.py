@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import io
 import json
-import logging
 import tarfile
 import time
 import warnings
@@ -30,6 +29,7 @@ import dill
 
 from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
+from .._logging import get_logger
 from .._tempfiles import scratch_dir
 from ..errors import CheckpointDiskError, CheckpointError, CheckpointLoadError, UnsafeArchiveError
 
@@ -42,7 +42,7 @@ __all__ = [
     "read_meta",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 FORMAT = "glompo_scope_chkpt/checkpoint"
 FORMAT_VERSION = 1

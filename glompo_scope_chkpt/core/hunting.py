@@ -7,11 +7,11 @@ trajectories of the history, and the few last points each running optimizer keep
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from .._logging import get_logger
 from ..hunters import Hunt, OptimizerView
 from .history import PointWindow
 from .settings import ManagerSettings
@@ -19,7 +19,7 @@ from .state import OptimizerRecord, RunState
 
 __all__ = ["Hunting"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class Hunting:

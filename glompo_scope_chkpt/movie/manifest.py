@@ -17,7 +17,6 @@ relative to the manifest's folder, POSIX style, so a run folder can be moved as 
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -25,13 +24,14 @@ from typing import Any
 
 from .._disk import naming_disk
 from .._fileio import atomic_write_text, make_dirs
+from .._logging import get_logger
 from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
 from ..errors import ManifestDiskError, ManifestError
 from .segment_record import SegmentRecord, _bad
 
 __all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "Manifest"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 MANIFEST_SCHEMA = "glompo_scope_chkpt/movie_manifest"
 MANIFEST_VERSION = 1

@@ -21,11 +21,11 @@ planning (request and output checks, compatibility, :class:`~.stitch_plan.Stitch
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._logging import get_logger
 from .._tempfiles import scratch_dir
 from ..errors import DiskWriteError, FFmpegError, StitchError
 from .probe import probe
@@ -35,7 +35,7 @@ from .video_info import VideoInfo
 
 __all__ = ["stitch"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 
 def stitch(

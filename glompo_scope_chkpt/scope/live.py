@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import logging
 import os
 import pickle
 import queue
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .._ffmpeg import ffmpeg_exe
+from .._logging import get_logger
 from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
 from ..movie.probe import probe
@@ -53,7 +53,7 @@ from .vis_args import validate_visualisation_args
 
 __all__ = ["LiveScope", "recv_message", "send_message"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RENDERER_NICENESS = 10
 """Nice value added to the renderer process and its ffmpeg (which also run as ``SCHED_BATCH``)."""
