@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._validation import require_number
+from .._validation import outside_stacklevel, require_number
 from ..errors import IgnoredSettingWarning, InvalidSettingError, InvalidSettingTypeError
 
 __all__ = ["GLOMPO_KEYWORDS", "translate_glompo_keywords"]
@@ -142,7 +142,6 @@ def translate_glompo_keywords(
             continue
         check, inactive, why = IGNORED[name]
         if not inactive(check(name, value)):
-            warnings.warn(
-                f"{name}={value!r} has no effect: {why}.", IgnoredSettingWarning, stacklevel=4
-            )
+            message = f"{name}={value!r} has no effect: {why}."
+            warnings.warn(message, IgnoredSettingWarning, stacklevel=outside_stacklevel())
     return settings

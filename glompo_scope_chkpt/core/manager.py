@@ -104,10 +104,11 @@ class GloMPOManager(GloMPOAttributes):
         task: Callable[[np.ndarray], float],
         bounds: Sequence[tuple[float, float]],
         opt_selector: BaseSelector,
+        working_dir: str | Path = ".",
         **kwargs: Any,
     ) -> GloMPOManager:
         """Create a manager for a new optimization; see :meth:`setup` for the arguments."""
-        return cls().setup(task, bounds, opt_selector, **kwargs)
+        return cls().setup(task, bounds, opt_selector, working_dir, **kwargs)
 
     def setup(
         self,

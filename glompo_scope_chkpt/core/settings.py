@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._run_files import CHECKPOINT_FOLDER
-from .._validation import require_count, require_positive
+from .._validation import outside_stacklevel, require_count, require_positive
 from ..convergence import BaseChecker, KillsAfterConvergence
 from ..errors import IgnoredSettingWarning, InvalidSettingError, InvalidSettingTypeError
 from ..generators import BaseGenerator, RandomGenerator
@@ -268,7 +268,7 @@ class ManagerSettings:
                 "takes the run's best point (an optimizer takes it with an inject(x, fx) method, "
                 "e.g. CMAOptimizer with injection_frequency=...).",
                 IgnoredSettingWarning,
-                stacklevel=5,
+                stacklevel=outside_stacklevel(),
             )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ManagerSettings:
