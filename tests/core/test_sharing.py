@@ -9,7 +9,7 @@ import numpy as np
 from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.errors import IgnoredSettingWarning
 from glompo_scope_chkpt.log.writer import read_log
-from glompo_scope_chkpt.opt_selectors import CycleSelector
+from glompo_scope_chkpt.opt_selectors import CycleSelector, NOptimizersSpawnStop
 from glompo_scope_chkpt.optimizers import CMAOptimizer
 
 NUDGED = CycleSelector(
@@ -37,9 +37,26 @@ def borrowed(evaluations: list[tuple[int, int, np.ndarray]]) -> int:
     return count
 
 
-def test_the_best_point_is_evaluated_by_other_optimizers(make_manager):
-    shared = make_manager(opt_selector=NUDGED, share_best_solutions=True, summary_files=3)
+def test_each_new_best_point_reaches_the_running_optimizers(make_manager):
+    three = CycleSelector(*NUDGED.specs, allow_spawn=NOptimizersSpawnStop(3))
+    shared = make_manager(
+        opt_selector=three, share_best_solutions=True, summary_files=3, hunter=None
+    )
     shared.start_manager()
+    assert shared.o_counter == 3  # all started at once, before any best point existed
+    assert borrowed(rows(shared)) >= 1
+
+
+def test_an_optimizer_starting_later_gets_the_best_point(make_manager):
+    short = CycleSelector((CMAOptimizer, {**NUDGED.specs[0][1], "cma_options": {"maxfevals": 60}}))
+    shared = make_manager(
+        opt_selector=short,
+        share_best_solutions=True,
+        summary_files=3,
+        max_optimizers=1,  # one at a time: no other is running when a best point is found
+    )
+    shared.start_manager()
+    assert shared.o_counter >= 3
     assert borrowed(rows(shared)) >= 1
 
 
