@@ -25,10 +25,12 @@ logger = get_logger(__name__)
 def _timeline_key(archive: Path) -> tuple[bool, int, float, str]:
     """Sort key, oldest first: f_counter, then creation time, then name; unreadable ones last."""
     try:
-        meta = read_meta(archive)
-        return False, int(meta["f_counter"]), float(meta.get("created", 0.0)), archive.name
-    except (CheckpointLoadError, KeyError, TypeError, ValueError):
+        meta = read_meta(archive)  # checked: f_counter and created, if there, are numbers
+    except CheckpointLoadError:
         return True, 0, 0.0, archive.name
+    if "f_counter" not in meta:
+        return True, 0, 0.0, archive.name
+    return False, meta["f_counter"], float(meta.get("created", 0.0)), archive.name
 
 
 def checkpoint_candidates(folder: Path) -> list[Path]:

@@ -19,8 +19,9 @@ from typing import Any
 import dill
 
 from .. import __version__
+from ..core.history import History
 from ..core.settings import ManagerSettings
-from ..core.state import STATE_VERSION, RunState
+from ..core.state import STATE_VERSION, CheckpointRecord, RunState
 from ..errors import CheckpointLoadError
 from .archive import CheckpointContents
 
@@ -70,6 +71,61 @@ def _check_version(archive: Path, meta: dict[str, Any]) -> None:
         )
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _shape_problem(saved: Any) -> str | None:
+    """What makes an unpickled payload not a run of this package, or None if it is one."""
+    if not isinstance(saved, dict):
+        return f"a {type(saved).__name__}, not a mapping"
+    settings, state, elapsed = (saved.get(k) for k in ("settings", "state", "elapsed"))
+    if not isinstance(settings, ManagerSettings) or not isinstance(state, RunState):
+        return "no valid settings and state"
+    if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
+        return "no elapsed time"
+    if not math.isfinite(elapsed) or elapsed < 0:
+        return f"an elapsed time of {elapsed!r}"
+    if not isinstance(settings.working_dir, Path) or not isinstance(
+        getattr(settings.checkpoint_control, "checkpointing_dir", None), Path
+    ):
+        return "settings without their folders"
+    if not isinstance(state.key, str) or not _is_count(state.f_counter):
+        return "a state without a key or an evaluation count"
+    if not isinstance(state.history, History) or not all(
+        isinstance(c, CheckpointRecord) for c in state.checkpoints
+    ):
+        return "a state without its history or checkpoint records"
+    if not isinstance(state.movie_segments, list) or not all(
+        _is_count(i) for i in state.movie_segments
+    ):
+        return "a state with a malformed list of movie segments"
+    return None
+
+
+def _check_against_meta(archive: Path, meta: dict[str, Any], state: RunState) -> None:
+    """The metadata describe this state: its name, version, count, key and movie segments."""
+    if not isinstance(meta.get("name"), str):
+        raise CheckpointLoadError(
+            f"Checkpoint {archive} has no name in its metadata; it was altered or written by "
+            "another program. Load an earlier checkpoint instead."
+        )
+    last = state.checkpoints[-1].name if state.checkpoints else meta["name"]
+    stated = {
+        "state version": (meta.get("state_version", 1), state.version),
+        "f_counter": (meta.get("f_counter", state.f_counter), state.f_counter),
+        "key": (meta.get("key", state.key), state.key),
+        "name": (meta["name"], last),
+        "movie segments": (meta.get("movie_segments", state.movie_segments), state.movie_segments),
+    }
+    for what, (in_meta, in_state) in stated.items():
+        if in_meta != in_state:
+            raise CheckpointLoadError(
+                f"Checkpoint {archive} holds {what} {in_state!r:.80}, but its metadata says "
+                f"{in_meta!r:.80}; it was altered. Load an earlier one."
+            )
+
+
 def loads_run(archive: Path, contents: CheckpointContents) -> SavedRun:
     """Unpickle and check the payload of the checkpoint ``archive``.
 
@@ -78,36 +134,23 @@ def loads_run(archive: Path, contents: CheckpointContents) -> SavedRun:
     Raises
     ------
     CheckpointLoadError
-        If the checkpoint is of another state version, cannot be unpickled, or holds
-        something other than a run of this package.
+        If the checkpoint is of another state version, cannot be unpickled, holds something
+        other than a run of this package, or a run its metadata do not describe.
     """
     _check_version(archive, contents.meta)
     try:
         saved = dill.loads(contents.payload)
-    except Exception as exc:
+    except Exception as exc:  # unpickling runs arbitrary code: any error means unreadable
         raise CheckpointLoadError(
-            f"Checkpoint {archive} could not be unpickled ({exc!r}); the classes it refers to "
-            "(optimizers, task, checkers) must be importable."
+            f"Checkpoint {archive} could not be unpickled ({exc!r:.300}); the classes it refers "
+            "to (optimizers, task, checkers) must be importable."
         ) from exc
-    settings = saved.get("settings") if isinstance(saved, dict) else None
-    state = saved.get("state") if isinstance(saved, dict) else None
-    elapsed = saved.get("elapsed") if isinstance(saved, dict) else None
-    if (
-        not isinstance(settings, ManagerSettings)
-        or not isinstance(state, RunState)
-        or isinstance(elapsed, bool)
-        or not isinstance(elapsed, (int, float))
-        or not math.isfinite(elapsed)
-        or elapsed < 0
-    ):
+    problem = _shape_problem(saved)
+    if problem is not None:
         raise CheckpointLoadError(
             f"Checkpoint {archive} does not hold a run of glompo_scope_chkpt (its payload is "
-            f"{type(saved).__name__} without valid settings, state and elapsed time); it was "
-            "altered or written by another program. Load an earlier checkpoint instead."
+            f"{problem}); it was altered or written by another program. Load an earlier "
+            "checkpoint instead."
         )
-    if state.version != STATE_VERSION:
-        raise CheckpointLoadError(
-            f"Checkpoint {archive} holds state version {state.version}, but its metadata says "
-            f"{contents.meta.get('state_version', 1)}; it was altered. Load an earlier one."
-        )
-    return SavedRun(settings, state, float(elapsed))
+    _check_against_meta(archive, contents.meta, saved["state"])
+    return SavedRun(saved["settings"], saved["state"], float(saved["elapsed"]))

@@ -24,7 +24,7 @@ from .._run_files import CHECKPOINT_FOLDER, MOVIE_FORMATS, SEGMENT_FOLDER
 from .._tempfiles import remove_leftovers
 from ..errors import FFmpegError, FFmpegNotFoundError, GloMPOError, ManifestError, StitchError
 from ..movie.manifest import Manifest
-from ..movie.probe import probe
+from ..movie.probe import probe, sha256_file
 from ..movie.segment_record import SegmentRecord
 from ..movie.stitch import stitch
 from ..movie.stitch_plan import MODES, StitchReport, check_crf, check_output, incompatibility
@@ -129,7 +129,9 @@ def _build_parser() -> argparse.ArgumentParser:
     add("--preset", default="veryfast", help="x264/x265 preset for re-encoding (default veryfast)")
     add("--force", action="store_true", help="replace an existing output (once verified)")
     add(
-        "--skip-bad", action="store_true", help="skip missing or unreadable segments with a warning"
+        "--skip-bad",
+        action="store_true",
+        help="skip missing, unreadable or altered (checksum) segments with a warning",
     )
     add("-q", "--quiet", action="store_true", help="print errors only; no progress bar")
     add("-v", "--verbose", action="store_true", help="also print what is being done")
@@ -217,14 +219,20 @@ def _plan(args: argparse.Namespace) -> _Plan:
 
 
 def _check_record(record: SegmentRecord | None, info: VideoInfo, label: str) -> None:
-    if record is None or record.video is None or record.status == "recording":
+    """Check a segment's file against its manifest entry: its frames, size and SHA-256."""
+    if record is None or record.status == "recording":
         return
     listed = record.video
-    if (info.frames, info.size) != (listed.frames, listed.size):
+    if listed is not None and (info.frames, info.size) != (listed.frames, listed.size):
         raise StitchError(
             f"Movie segment {info.path} ({label}) has {info.frames} frames of "
             f"{info.width}x{info.height}, the manifest says {listed.frames} of "
             f"{listed.width}x{listed.height}: it was changed or damaged."
+        )
+    if record.sha256 is not None and sha256_file(info.path) != record.sha256:
+        raise StitchError(
+            f"Movie segment {info.path} ({label}) does not match the SHA-256 the manifest lists "
+            "for it: it was changed, damaged or swapped with another segment."
         )
 
 

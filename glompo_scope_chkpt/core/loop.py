@@ -28,6 +28,7 @@ from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
 from .settings import ManagerSettings
+from .signals import SignalCatcher
 from .spawning import start_optimizer
 from .state import OptimizerRecord, PendingEvaluation, RunState
 from .status import status_line
@@ -51,6 +52,9 @@ class Session:
         Where evaluations run.
     log, movie
         The open HDF5 log and movie timeline, or ``None``.
+    signals
+        The session's signal catcher: it listens while the loop runs and holds signals once the
+        loop stopped; the caller restores the handlers after writing the outputs.
     """
 
     def __init__(
@@ -61,14 +65,16 @@ class Session:
         executor: cf.Executor,
         log: Any = None,
         movie: Any = None,
+        *,
+        signals: SignalCatcher,
     ) -> None:
         self.settings, self.state, self.task = settings, state, task
         self.executor, self.log, self.movie = executor, log, movie
+        self.signals = signals
         self.number = len(state.sessions)
         self.started = time.monotonic()
         self.in_flight: dict[cf.Future | CompletedCall, PendingEvaluation] = {}
         self.in_flight_per_opt: Counter[int] = Counter()
-        self.signal_received: int | None = None
         self.interrupt_checkpoint: Path | None = None
         self.converged = False
         self.last_checkpoint_time = self.last_status = self.started
@@ -87,6 +93,11 @@ class Session:
         state.next_iter_checkpoint = (
             (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
         )
+
+    @property
+    def signal_received(self) -> int | None:
+        """The signal that stopped the loop (a checkpoint signal or Ctrl-C), or None."""
+        return self.signals.received
 
     # ----------------------------------------------------------------- status and checkpoints
     def elapsed(self) -> float:
@@ -141,19 +152,24 @@ class Session:
 
     # ------------------------------------------------------------------------------- the loop
     def run(self) -> None:
-        """Run until convergence or a checkpoint signal."""
+        """Run until convergence or a checkpoint signal; then hold further signals.
+
+        The signal handlers stay installed when the loop ends: the caller writes the outputs
+        and then calls ``signals.restore()``.
+        """
         control = self.settings.checkpoint_control
         if control.checkpoint_at_init and self.state.f_counter == 0 and self.number == 1:
             self.checkpoint("at init")
         for ev in self.state.pending:
             self._submit(ev)
         self.state.pending = []
-        with self._signals_caught():
-            try:
-                self._loop()
-            finally:
-                for future in self.in_flight:  # recorded as pending, or no longer needed
-                    future.cancel()
+        self.signals.listen()
+        try:
+            self._loop()
+        finally:
+            self.signals.hold()
+            for future in self.in_flight:  # recorded as pending, or no longer needed
+                future.cancel()
 
     def _loop(self) -> None:
         while True:
@@ -405,42 +421,3 @@ class Session:
             self.log.put_message(record.opt_id, st.f_counter, f"{status}: {reason}")
             self.log.end_optimizer(record.opt_id, f"{status}: {reason}", st.f_counter)
         logger.info("Optimizer %d %s: %s", record.opt_id, status, reason)
-
-    # ----------------------------------------------------------------------------- signals
-    def _signals_caught(self) -> Any:
-        return _SignalCatcher(self, self.settings.checkpoint_signals)
-
-
-class _SignalCatcher:
-    """Turns the checkpoint signals, and Ctrl-C (SIGINT) always, into a flag the loop reads.
-
-    The loop then checkpoints at its next pass and stops. A second Ctrl-C aborts at once with
-    :class:`KeyboardInterrupt` (a checkpoint being written is left unwritten, never torn). Handlers
-    are installed from the main thread only.
-    """
-
-    def __init__(self, session: Session, signals: tuple[int, ...]) -> None:
-        self.session = session
-        self.signals = tuple(dict.fromkeys((*signals, signal.SIGINT)))
-        self.previous: dict[int, Any] = {}
-
-    def _handler(self, signum: int, _frame: Any) -> None:
-        if self.session.signal_received is None:
-            self.session.signal_received = signum
-            again = " (Ctrl-C again aborts at once)" if signum == signal.SIGINT else ""
-            name = signal.Signals(signum).name
-            logger.warning("Received %s: checkpointing and stopping%s.", name, again)
-        elif signum == signal.SIGINT:
-            raise KeyboardInterrupt
-
-    def __enter__(self) -> _SignalCatcher:
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.signals:
-                self.previous[signum] = signal.signal(signum, self._handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)

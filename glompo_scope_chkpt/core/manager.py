@@ -5,28 +5,18 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import uuid
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import dill
 import numpy as np
 
 from .._logging import get_logger
 from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
 from .._tempfiles import reading_scratch
-from ..checkpoint.archive import read_checkpoint
-from ..checkpoint.locate import checkpoint_candidates
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import BaseChecker
-from ..errors import (
-    CheckpointLoadError,
-    InvalidSettingError,
-    InvalidSettingTypeError,
-    TaskNotAvailableError,
-    UnsafeArchiveError,
-)
+from ..errors import InvalidSettingError, InvalidSettingTypeError, TaskNotAvailableError
 from ..generators import BaseGenerator
 from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
@@ -299,7 +289,8 @@ class GloMPOManager(GloMPOAttributes):
         Raises
         ------
         CheckpointLoadError
-            If the checkpoint is missing, damaged or unsafe.
+            If the checkpoint is missing, damaged or unsafe; for a folder, if none of its
+            checkpoints reads whole (each one passed over is named in a warning).
         TaskNotAvailableError
             If no task is saved or supplied.
         InvalidSettingError
@@ -309,70 +300,28 @@ class GloMPOManager(GloMPOAttributes):
         LogFileError
             If that log is damaged, not a log, or locked by another program.
         """
-        from ..checkpoint.payload import loads_run
+        from ..checkpoint.load import load_checkpoint_run
         from ..log.opener import check_log
 
         glompo = {name: overrides.pop(name) for name in GLOMPO_KEYWORDS & overrides.keys()}
         overrides.update(translate_glompo_keywords(glompo, overrides))
 
         with reading_scratch(Path(path)) as tmp:  # beside the checkpoint, not in $TMPDIR
-            archive, contents = self._read_newest_good(Path(path), tmp)
-            saved = loads_run(archive, contents)
-            task = self._resolve_task(archive, contents, task, task_loader)
-        state = saved.state
+            loaded = load_checkpoint_run(Path(path), tmp, task, task_loader)
+        archive, saved, state = loaded.archive, loaded.saved, loaded.saved.state
         placed = relocation_overrides(saved.settings, state, archive.parent, overrides)
         settings = saved.settings.with_overrides(placed)
         state.elapsed_before = saved.elapsed
         if settings.summary_files >= 3:
-            check_log(settings.working_dir / LOG_FILENAME, state.key, len(settings.bounds))
-        self._settings, self._state, self.task = settings, state, task
+            log_path = settings.working_dir / LOG_FILENAME
+            check_log(log_path, state.key, len(settings.bounds), state.f_counter)
+        self._settings, self._state, self.task = settings, state, loaded.task
         self._resumed_from = ResumePoint(
-            contents.meta["name"], Path(os.path.abspath(archive.parent))
+            loaded.contents.meta["name"], Path(os.path.abspath(archive.parent))
         )
         self._last_result = None
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
         return self
-
-    @staticmethod
-    def _read_newest_good(path: Path, tmp: Path) -> tuple[Path, Any]:
-        if not path.is_dir():
-            return path, read_checkpoint(path, tmp)
-        candidates = checkpoint_candidates(path)
-        for archive in candidates:
-            try:
-                contents = read_checkpoint(archive, tmp)
-            except UnsafeArchiveError:
-                raise
-            except CheckpointLoadError as exc:
-                warnings.warn(f"{exc} Trying the next newest checkpoint.", stacklevel=4)
-                continue
-            return archive, contents
-        raise CheckpointLoadError(
-            f"None of the {len(candidates)} checkpoints in {path} could be read (see the "
-            "warnings above); restore one from a backup or start a new optimization."
-        )
-
-    @staticmethod
-    def _resolve_task(archive: Path, contents: Any, task: Any, task_loader: Any) -> Any:
-        if task is not None:
-            return task
-        if contents.task_pickle is not None:
-            try:
-                return dill.loads(contents.task_pickle)
-            except Exception as exc:
-                raise TaskNotAvailableError(
-                    f"The task saved in {archive} could not be unpickled ({exc!r}); pass "
-                    "task=... to load_manager, or use force_task_save=True with a "
-                    "checkpoint_save/task_loader pair."
-                ) from exc
-        if contents.task_dir is not None and task_loader is not None:
-            return task_loader(contents.task_dir)
-        how = (
-            "it was saved with checkpoint_save: pass task_loader=... to rebuild it, or task=..."
-            if contents.task_dir is not None
-            else "pass task=... to load_manager"
-        )
-        raise TaskNotAvailableError(f"Checkpoint {archive} holds no usable task; {how}.")
 
     # ------------------------------------------------------------------------------- running
     def checkpoint(self) -> Path:

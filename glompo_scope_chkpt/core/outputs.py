@@ -68,7 +68,8 @@ class RunMovie(Protocol):
     Calls come from the manager's thread and only hand data over: drawing and encoding happen in
     another process, so none of these waits for a frame. Failures of the movie raise
     :class:`~glompo_scope_chkpt.errors.ScopeError` or
-    :class:`~glompo_scope_chkpt.errors.StitchError`.
+    :class:`~glompo_scope_chkpt.errors.StitchError`; a renderer or ffmpeg that dies raises
+    nothing (a warning, and recording goes on in a new segment).
     """
 
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:

@@ -22,6 +22,7 @@ from .loop import Session
 from .outputs import RunLog, RunMovie
 from .report import run_result, run_summary
 from .settings import ManagerSettings
+from .signals import SignalCatcher
 from .state import ResumePoint, RunState, SessionRecord
 
 __all__ = ["run_session"]
@@ -110,7 +111,8 @@ def run_session(
 
     The log is settled (rolled back to the checkpoint when resuming) and opened first; then the
     loop runs. Whatever way the session ends, the log is flushed and closed, the movie's last
-    segment closed (and the timeline stitched when the run ended), and the summary files written.
+    segment closed (and the timeline stitched when the run ended), and the summary files written;
+    a checkpoint signal arriving meanwhile is held until they are (Ctrl-C aborts at once).
 
     Parameters
     ----------
@@ -138,16 +140,18 @@ def run_session(
     if name is not None:
         state.history.add_marker("resume", state.f_counter, label=name)
     session = movie = failure = None
+    signals = SignalCatcher(settings.checkpoint_signals)
     try:
         movie = _open_movie(settings, state, number, resumed_from)
-        session = Session(settings, state, task, executor, log, movie)
+        session = Session(settings, state, task, executor, log, movie, signals=signals)
         session.run()
     except BaseException as exc:
         state.end_reason = f"crashed: {exc!r}"
         failure = exc
         raise
     finally:
-        signum = None if session is None else session.signal_received
+        signals.hold()  # until the outputs are written; Ctrl-C still aborts at once
+        signum = signals.received
         saved_on_signal = (
             None if session is None or signum is None else session.interrupt_checkpoint
         )
@@ -170,6 +174,8 @@ def run_session(
             if failure is None:
                 raise
             logger.error("Closing the outputs after the run failed also failed: %s", exc)
+        finally:
+            signals.restore()
     return run_result(state, signum, movie_path, saved_on_signal)
 
 

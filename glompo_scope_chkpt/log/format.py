@@ -291,7 +291,7 @@ def read_log(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises
     ------
     LogFileError
-        If the file cannot be read.
+        If the file cannot be read, or is not laid out as a log.
     """
     try:
         with h5py.File(path, "r") as f:
@@ -312,6 +312,11 @@ def read_log(path: str | os.PathLike[str]) -> dict[str, Any]:
                     }
     except OSError as err:
         raise LogFileError(f"The log {path} cannot be read: {err}") from err
+    except (KeyError, ValueError, TypeError, IndexError, RecursionError) as err:
+        raise LogFileError(
+            f"The log {path} is not laid out as a log of this package ({type(err).__name__}: "
+            f"{err}); read it with h5py directly."
+        ) from err
     return out
 
 

@@ -12,24 +12,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .rollback import check_identity
+from .survey import survey_log
 from .writer import OptimizationLog
 
 __all__ = ["check_log", "open_run_log"]
 
 
-def check_log(path: Path, key: str, n_params: int) -> None:
+def check_log(path: Path, key: str, n_params: int, f_counter: int) -> None:
     """Check, read-only, that ``path`` is absent or a log this run may continue.
+
+    The whole file is checked (:func:`.survey.survey_log`) against the checkpoint taken at
+    evaluation ``f_counter``, so a resume fails here, at load, rather than when the run starts.
 
     Raises
     ------
     LogKeyMismatchError
         If it is the log of another optimization.
     LogFileError
-        If it is unreadable, not a log, or has another number of parameters.
+        If it is unreadable, not a log, has another number of parameters, or is damaged.
     """
     if path.exists():
-        check_identity(path, key, n_params)
+        survey_log(path, key, n_params, f_counter)
 
 
 def open_run_log(

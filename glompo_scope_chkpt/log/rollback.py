@@ -19,9 +19,8 @@ import h5py
 from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
 from .._run_files import rollback_name
-from ..errors import LogDiskError, LogFileError, LogKeyMismatchError
+from ..errors import LogDiskError, LogFileError
 from .format import (
-    GROUP_PREFIX,
     LIBVER,
     MSGS_ATTR,
     NOT_ENDED,
@@ -35,8 +34,9 @@ from .format import (
     valid_sizes,
 )
 from .space import METADATA_BYTES, SpaceClaim, abandon, failed_write
+from .survey import LogSurvey, survey_log
 
-__all__ = ["check_identity", "open_for_resume", "roll_back"]
+__all__ = ["open_for_resume", "roll_back"]
 
 _COPY_BLOCK = 65_536
 
@@ -46,69 +46,23 @@ def open_for_resume(
 ) -> h5py.File:
     """Check the existing log ``path``, open it for writing and roll it back to ``f_counter``.
 
+    The whole log is checked read-only first (:func:`.survey.survey_log`); only a log that
+    passes is opened for writing.
+
     Raises
     ------
     LogKeyMismatchError, LogFileError
-        As :func:`check_identity` (the file is then untouched), or if it cannot be opened or
-        rolled back (then it is closed again).
+        As :func:`.survey.survey_log` (the file is then untouched), or if it cannot be opened
+        or rolled back (then it is closed again).
     """
-    check_identity(path, key, n_params)
+    survey = survey_log(path, key, n_params, f_counter)
     handle = open_for_writing(path)
     try:
-        roll_back(handle, f_counter, checkpoint_name, stacklevel=3)
+        roll_back(handle, survey, checkpoint_name, stacklevel=3)
     except BaseException:
         handle.close()
         raise
     return handle
-
-
-def check_identity(path: Path, key: str, n_params: int) -> None:
-    """Open ``path`` read-only and check that it is the log of this optimization.
-
-    Raises
-    ------
-    LogFileError
-        If the file is not a readable log of this package or has another ``n_params``.
-    LogKeyMismatchError
-        If its key is not ``key``.
-    """
-    try:
-        with h5py.File(path, "r") as f:
-            found, found_n = f.attrs.get("key"), f.attrs.get("n_params")
-    except OSError as err:
-        raise LogFileError(
-            f"The log {path} cannot be opened ({err}): it is damaged, not HDF5, or another "
-            "process is writing it. Stop that process, or move the file away, then resume."
-        ) from err
-    if found is None:
-        raise LogFileError(f"{path} has no 'key' attribute: it is not a log of this package.")
-    if str(found) != key:
-        raise LogKeyMismatchError(
-            f"The log {path} belongs to another optimization: its key is {str(found)!r}, the "
-            f"checkpoint's key is {key!r}. The file was left untouched; move it away (a new log "
-            "is then started) or resume from a checkpoint of that optimization."
-        )
-    if int(found_n) != n_params:
-        raise LogFileError(
-            f"The log {path} has n_params={int(found_n)} but the checkpoint has {n_params}."
-        )
-
-
-def _first_above(ds: h5py.Dataset, bound: int, size: int) -> int:
-    """Index of the first of the ``size`` valid rows whose ``call_id`` exceeds ``bound``.
-
-    Rows are sorted by ``call_id``; ``size`` if none does.
-    """
-    lo, hi = 0, size
-    if hi == 0 or int(ds[hi - 1]["call_id"]) <= bound:
-        return hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if int(ds[mid]["call_id"]) > bound:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 @dataclass(frozen=True)
@@ -138,29 +92,37 @@ class _Cut:
         )
 
 
-def _plan_rollback(f: h5py.File, bound: int) -> list[_Cut]:
+def _plan_rollback(survey: LogSurvey) -> list[_Cut]:
     cuts = []
-    for name, group in f.items():
-        if not name.startswith(GROUP_PREFIX):
+    for group in survey.groups:
+        if group.start_call > survey.bound:
+            cuts.append(_Cut(group.name, whole=True))
             continue
-        if int(group.attrs["start_call"]) > bound:
-            cuts.append(_Cut(name, whole=True))
-            continue
-        hist, msgs = group["iter_history"], group["messages"]
-        n_rows, n_msgs = valid_sizes(group)
-        end_call = int(group.attrs["end_call"])
         cut = _Cut(
-            name,
+            group.name,
             False,
-            _first_above(hist, bound, n_rows),
-            _first_above(msgs, bound, n_msgs),
-            end_call > bound,
-            n_rows,
-            n_msgs,
+            group.rows_kept,
+            group.messages_kept,
+            group.end_call > survey.bound,
+            group.rows,
+            group.messages,
         )
-        if cut.moves or n_rows < hist.shape[0] or n_msgs < msgs.shape[0]:
+        unfinished = group.rows < group.stored_rows or group.messages < group.stored_messages
+        if cut.moves or unfinished:
             cuts.append(cut)
     return cuts
+
+
+def _warn_missing(survey: LogSurvey, checkpoint_name: str, stacklevel: int) -> None:
+    """Say so when the log lacks rows up to the checkpoint: resuming cannot bring them back."""
+    if survey.missing_rows:
+        warnings.warn(
+            f"The log {survey.path} lacks {survey.missing_rows} of the rows up to checkpoint "
+            f"{checkpoint_name!r} (call {survey.bound}); it ends at call {survey.f_counter}. "
+            "Logging resumes from the checkpoint without them: restore the log from a backup "
+            "before resuming to keep every row.",
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _rollback_target(log_path: Path, checkpoint_name: str) -> Path:
@@ -255,11 +217,12 @@ def _cut_in_place(f: h5py.File, cuts: list[_Cut], bound: int, record: dict | Non
         raise failed_write(Path(f.filename), err) from err
 
 
-def roll_back(f: h5py.File, bound: int, checkpoint_name: str, stacklevel: int = 1) -> None:
+def roll_back(f: h5py.File, survey: LogSurvey, checkpoint_name: str, stacklevel: int = 1) -> None:
     """Apply the seed's 'log ahead of the checkpoint' rule, preserving what is removed.
 
-    ``f`` is the log open for writing, ``bound`` the checkpoint's ``f_counter``. Warns when data
-    are moved aside; ``stacklevel`` means what it would in the caller's own
+    ``f`` is the log open for writing, ``survey`` its check against the checkpoint (whose
+    ``f_counter`` is ``survey.bound``). Warns when data are moved aside, or when rows up to the
+    checkpoint are missing; ``stacklevel`` means what it would in the caller's own
     :func:`warnings.warn`. Rows past a group's valid count (left by a write that failed) are
     not data: they are cut, not moved.
 
@@ -269,10 +232,10 @@ def roll_back(f: h5py.File, bound: int, checkpoint_name: str, stacklevel: int = 
         If the rollback file cannot be written (the log is then unchanged), or the log cannot
         be cut (a :class:`LogDiskError` when its disk refuses).
     """
-    path = Path(f.filename)
-    cuts = _plan_rollback(f, bound)
+    path, bound, found = Path(f.filename), survey.bound, survey.f_counter
+    _warn_missing(survey, checkpoint_name, stacklevel + 1)
+    cuts = _plan_rollback(survey)
     moving = [cut for cut in cuts if cut.moves]
-    found = int(f.attrs["f_counter"])
     if not moving:
         if cuts:
             logger.warning("Log %s: cutting rows a failed write left unfinished.", path)

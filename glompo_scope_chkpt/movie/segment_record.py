@@ -19,7 +19,7 @@ A segment's ``status`` is one of:
     Still being written (or the process writing it died).
 
 ``path`` is relative to the manifest's folder, POSIX style, so a run folder can be moved as a
-whole.
+whole; it never leaves that folder (the rules are in :mod:`.confine`).
 """
 
 from __future__ import annotations
@@ -29,22 +29,24 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
+from .confine import segment_path_problem
 from .video_info import VideoInfo
 
 __all__ = ["STATUSES", "SegmentRecord"]
 
 STATUSES = ("complete", "superseded", "recording")
+_MAX_COUNT = 2**63 - 1
 
 _MEDIA_FIELDS = ("frames", "width", "height", "fps", "codec", "pix_fmt", "time_base", "duration")
 """The fields of a :class:`VideoInfo` a manifest entry stores, in their order in the entry."""
 
 
 def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT
 
 
 def _is_number(value: Any) -> bool:
@@ -138,11 +140,11 @@ class SegmentRecord:
         """
         if not isinstance(d, dict):
             raise ManifestError(_bad(source, "a segment entry", "is not a JSON object"))
-        names = {f.name for f in dataclasses.fields(cls)} - {"video"}
+        names = _ENTRY_FIELDS
         unknown = sorted(set(d) - names - set(_MEDIA_FIELDS))
         if unknown:
             raise ManifestError(
-                _bad(source, f"segment {d.get('index')!r}", f"has unknown fields {unknown}")
+                _bad(source, f"segment {d.get('index')!r:.40}", f"has unknown fields {unknown[:5]}")
             )
         for key in ("index", "path"):
             if key not in d:
@@ -153,17 +155,25 @@ class SegmentRecord:
         return record
 
     def _validate(self, source: str | os.PathLike[str]) -> None:
-        where = f"segment {self.index!r}"
+        where = f"segment {self.index!r:.40}"
         if not _is_count(self.index) or self.index < 1:
             raise ManifestError(_bad(source, where, "has an index that is not an integer >= 1"))
-        _check_relative(self.path, source, where)
+        problem = segment_path_problem(self.path)
+        if problem is not None:
+            shown = f"{self.path!r:.80}"
+            raise ManifestError(_bad(source, where, f"has a path that {problem}: {shown}"))
         if self.status not in STATUSES:
             allowed = ", ".join(STATUSES)
-            raise ManifestError(_bad(source, where, f"has status {self.status!r}, not {allowed}"))
+            shown = f"{self.status!r:.40}"
+            raise ManifestError(_bad(source, where, f"has status {shown}, not {allowed}"))
         values = {name: getattr(self, name) for name in _FIELD_CHECKS if name not in _MEDIA_FIELDS}
         if self.video is not None:
             values.update({name: getattr(self.video, name) for name in _MEDIA_FIELDS})
         _check_fields(values, source, where)
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(SegmentRecord)) - {"video"}
+"""The fields of an entry that are fields of the record itself (the rest describe the video)."""
 
 
 def _video_of_entry(
@@ -183,7 +193,7 @@ def _video_of_entry(
         return None
     if missing:
         raise ManifestError(_bad(source, where, f"has no {', '.join(missing)}"))
-    file = Path(source).parent.joinpath(*PurePosixPath(path).parts)
+    file = Path(source).parent / path  # checked: relative, POSIX style, inside the folder
     return VideoInfo(file, **media)
 
 
@@ -192,7 +202,7 @@ def _check_fields(values: dict[str, Any], source: str | os.PathLike[str], where:
     for name, value in values.items():
         is_ok, kind = _FIELD_CHECKS[name]
         if value is not None and not is_ok(value):
-            raise ManifestError(_bad(source, where, f"has {name}={value!r}, not {kind}"))
+            raise ManifestError(_bad(source, where, f"has {name}={value!r:.80}, not {kind}"))
 
 
 def _bad(source: str | os.PathLike[str], where: str, what: str) -> str:
@@ -200,13 +210,3 @@ def _bad(source: str | os.PathLike[str], where: str, what: str) -> str:
         f"Movie manifest {source}: {where} {what}. Restore the file from a backup, or stitch the "
         "segment files directly with 'stitch-movies A.ts B.ts -o OUT.mp4'."
     )
-
-
-def _check_relative(path: Any, source: str | os.PathLike[str], where: str) -> None:
-    if not isinstance(path, str) or not path or "\0" in path:
-        raise ManifestError(_bad(source, where, f"has path {path!r}, not a file name"))
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in path:
-        raise ManifestError(
-            _bad(source, where, f"has path {path!r}, which is not inside the manifest's folder")
-        )

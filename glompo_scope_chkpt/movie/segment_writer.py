@@ -164,6 +164,20 @@ class SegmentWriter:
         """Whether ffmpeg is running and accepts frames."""
         return self._stack is not None
 
+    @property
+    def pid(self) -> int | None:
+        """Process id of the ffmpeg child, or None before :meth:`setup`."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def killed(self) -> bool:
+        """Whether ffmpeg was ended by a signal (killed, or crashed), not by an error of its own.
+
+        A killed encoder says nothing about the settings: recording can go on in a new segment.
+        ffmpeg exiting with an error code (a bad option, a full disk) would fail again.
+        """
+        return self._proc is not None and (self._proc.returncode or 0) < 0
+
     def setup(self) -> SegmentWriter:
         """Start ffmpeg; return ``self``.
 

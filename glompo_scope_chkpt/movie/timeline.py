@@ -4,6 +4,12 @@ Each checkpoint closes the segment being recorded, renames it after the checkpoi
 ``complete`` in the manifest, and starts the next one. Resuming from a checkpoint marks every
 segment recorded after it ``superseded``: kept on disk, never stitched. When the run ends the
 timeline is stitched into the configured movie in the working directory.
+
+The movie never stops the optimization. When the renderer process dies or its ffmpeg is killed,
+the segment being recorded is closed with the frames it holds (probed; it is ``complete`` and
+named ``...cut.ts``, or after the checkpoint that closes it; removed if it holds no frame), a
+new renderer redraws the whole picture from the run's history, and recording goes on in a new
+segment, with one warning (see :mod:`.recording_losses` for when a session stops recording).
 """
 
 from __future__ import annotations
@@ -18,16 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._fileio import atomic_path, fsync_dir, make_dirs
+from .._fileio import atomic_path, fsync_dir, fsync_path, make_dirs
 from .._logging import get_logger
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from .._tempfiles import temp_prefix
 from ..core.history import Marker
 from ..core.state import RunState
-from ..errors import StitchError
+from ..errors import ScopeError, StitchError
 from ..scope.live import LiveScope
+from .confine import working_dir_entry
 from .manifest import Manifest
 from .probe import probe
+from .recording_losses import RecordingLosses
 from .segment_record import SegmentRecord
 from .stitch import stitch
 from .video_info import VideoInfo
@@ -74,8 +82,11 @@ class MovieTimeline:
         resumed_from: str | None,
         inherit_from: Path | None = None,
     ) -> None:
-        self.state, self.session = state, session
+        self.state, self.session, self._args = state, session, args
         self.recording = bool(args["record_movie"])
+        self.losses = RecordingLosses(self.recording)
+        self._kept = ""
+        self._next_start: int | None = None
         outfile = args["movie_kwargs"]["outfile"]
         self.outfile = working_dir / outfile
         self.still = working_dir / still_name(outfile)
@@ -89,13 +100,11 @@ class MovieTimeline:
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
             if inherit_from is not None and not self.manifest.segments:
                 self._inherit(Manifest.load(inherit_from), state.movie_segments)
-            self.manifest.working_dir = Path(
-                os.path.relpath(working_dir, checkpointing_dir)
-            ).as_posix()
+            self.manifest.working_dir = working_dir_entry(working_dir, checkpointing_dir)
             self._supersede(state.movie_segments if resumed_from is not None else [])
         self.scope = LiveScope(args, state.history)
         if self.recording:
-            self._start_segment()
+            self._start_next()
 
     def _inherit(self, earlier: Manifest, timeline: list[int]) -> None:
         """Copy the segments ``timeline`` of the run's earlier manifest into this one."""
@@ -139,10 +148,61 @@ class MovieTimeline:
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
         """An evaluation was added to the history."""
         self.scope.notify_point(opt_id, call_id, fx)
+        if self.scope.lost is not None and not self.losses.stopped:
+            self._recover()
 
     def notify_marker(self, marker: Marker) -> None:
         """A marker was added to the history."""
         self.scope.notify_marker(marker)
+        if self.scope.lost is not None and not self.losses.stopped:
+            self._recover()
+
+    # -------------------------------------------------------------------------- losses
+    def _recover(self) -> None:
+        """The renderer or its ffmpeg died: keep the segment so far, go on with a new renderer.
+
+        Never raises: if recording cannot go on, the session stops recording, with a warning.
+        """
+        try:
+            if self.current is not None:
+                self._close_segment(self.current, "cut", None)
+            self._after_loss()
+            if self.recording and not self.losses.stopped:
+                self._start_next()
+            elif self.recording:
+                self.manifest.save()
+        except Exception as exc:
+            self.losses.give_up(exc)
+
+    def _after_loss(self, restart: bool = True) -> None:
+        """Count the loss ``scope.lost`` names, warn once, and replace the scope by a new one.
+
+        Parameters
+        ----------
+        restart
+            Start a new renderer (even when recording stops: it draws the window and the still).
+        """
+        assert self.scope.lost is not None  # called only after a loss
+        self.losses.lost(self.scope.lost, self._kept)
+        self._kept = ""
+        self.scope.close()
+        if restart:
+            self.scope = LiveScope(self._args, self.state.history)
+
+    def _salvage(self, record: SegmentRecord) -> VideoInfo | None:
+        """Describe what a segment cut short holds; remove it if it holds no frame at all."""
+        file = self.manifest.absolute(record)
+        try:
+            video = probe(file)
+        except StitchError:
+            self.manifest.segments.remove(record)
+            file.unlink(missing_ok=True)
+            self._next_start = record.f_counter_start  # the next segment takes its place
+            self._kept = f"Its movie segment {record.index} held no frame and was removed."
+            return None
+        fsync_path(file)  # the manifest lists it next: its bytes go to the disk first
+        self._kept = f"Its movie segment {record.index} keeps its {video.frames} frames."
+        return video
 
     # -------------------------------------------------------------------------- segments
     def _start_segment(self) -> None:
@@ -162,11 +222,12 @@ class MovieTimeline:
             pass
         index = self.manifest.next_index()
         path = self.segment_dir / segment_name(self.stem, index, "recording")
+        start, self._next_start = self._next_start, None
         record = SegmentRecord(
             index=index,
             path=path.relative_to(self.manifest.folder).as_posix(),
             status="recording",
-            f_counter_start=self.state.f_counter,
+            f_counter_start=self.state.f_counter if start is None else start,
             session=self.session,
             created=time.strftime("%Y-%m-%dT%H:%M:%S"),
         )
@@ -175,18 +236,41 @@ class MovieTimeline:
             self.manifest.save()
             self.scope.start_segment(path)
         except BaseException:
-            self.manifest.segments.remove(record)
+            if self.scope.lost is not None and path.exists():
+                self.current = record  # ffmpeg made it: closed like any segment cut short
+            else:
+                self.manifest.segments.remove(record)
+                self._next_start = start
             raise
         self.current = record
+
+    def _start_next(self) -> None:
+        """Start the next segment; a renderer that dies meanwhile is replaced at the next call."""
+        try:
+            self._start_segment()
+        except Exception:
+            if self.scope.lost is None:
+                raise
+            self.manifest.save()
 
     def _close_segment(self, record: SegmentRecord, label: str, checkpoint: str | None) -> None:
         """Finish the current segment ``record``, rename it after ``label``, complete the record.
 
         The caller saves the manifest. A segment that cannot be renamed is completed under its
-        recording name, closed by no checkpoint, and the error is raised.
+        recording name, closed by no checkpoint, and the error is raised. A segment whose
+        renderer or ffmpeg died is completed with the frames it holds, or removed if it holds
+        none.
         """
         self.current = None
-        video = self.scope.close_segment()
+        video: VideoInfo | None
+        try:
+            video = self.scope.close_segment()
+        except Exception:
+            if self.scope.lost is None:
+                raise
+            video = self._salvage(record)
+        if video is None:
+            return
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
         try:
@@ -226,9 +310,15 @@ class MovieTimeline:
         with self._noting_failure():
             if self.current is not None:
                 self._close_segment(self.current, f"chk_{name}", name)
+            if self.scope.lost is not None and not self.losses.stopped:
+                self._after_loss()
+                if self._next_start is not None and not self.losses.stopped:
+                    self._start_next()  # its segment held no frame: one frame for this checkpoint
+                    if self.current is not None:
+                        self._close_segment(self.current, f"chk_{name}", name)
             timeline = [record.index for record in self.manifest.timeline()]
-            if start_next:
-                self._start_segment()
+            if start_next and not self.losses.stopped:
+                self._start_next()
             else:
                 self.manifest.save()
         self._failure = None  # an earlier failed checkpoint's recording is whole again
@@ -265,13 +355,19 @@ class MovieTimeline:
                     if self.recording and self.current is not None:
                         self._close_segment(self.current, "final", None)
                         self.manifest.save()
+                    if self.scope.lost is not None and not self.losses.stopped:
+                        self._after_loss(restart=stitch_movie)
                     if stitch_movie:
-                        self.scope.save_still(self.still)
+                        self._save_still()
         finally:
             self.scope.close()
         if not (self.recording and stitch_movie) or self._failure is not None:
             return None
+        self.manifest.verify_files(checksums=True)  # a segment changed on disk is not stitched
         segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
+        if not segments:
+            logger.warning("No movie segment was recorded: %s is not made.", self.outfile)
+            return None
         report = stitch(segments, self.outfile, mode="auto", force=True)
         logger.info(
             "Movie %s: %d frames from %d segments (%s)",
@@ -281,3 +377,12 @@ class MovieTimeline:
             report.mode_used,
         )
         return self.outfile
+
+    def _save_still(self) -> None:
+        """Save the last picture; without a renderer (recording stopped), only say so."""
+        try:
+            self.scope.save_still(self.still)
+        except ScopeError:
+            if self.scope.lost is None:
+                raise
+            logger.warning("No still of the scope: %s", self.scope.lost)

@@ -21,6 +21,9 @@ travel the same ordered channel, each with the latest delta, so they see every p
 
 If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
 pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
+If the renderer dies, or its ffmpeg is killed, :attr:`LiveScope.lost` says so: the segment keeps
+what was written (MPEG-TS with flushed packets), and the caller starts a new scope, whose first
+frame shows the whole history again.
 """
 
 from __future__ import annotations
@@ -29,11 +32,8 @@ import atexit
 import contextlib
 import dataclasses
 import os
-import pickle
 import queue
-import struct
 import subprocess
-import sys
 import threading
 import warnings
 import weakref
@@ -48,66 +48,19 @@ from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
 from ..movie.probe import probe
 from ..movie.video_info import VideoInfo
+from .channel import recv_message, send_message, spawn_renderer
 from .cursor import HistoryCursor
+from .encoder_watch import EncoderWatch
 from .vis_args import validate_visualisation_args
 
-__all__ = ["LiveScope", "recv_message", "send_message"]
+__all__ = ["LiveScope"]
 
 log = get_logger(__name__)
 
-RENDERER_NICENESS = 10
-"""Nice value added to the renderer process and its ffmpeg (which also run as ``SCHED_BATCH``)."""
-
 _COMMAND_TIMEOUT = 300.0
-_HEADER = struct.Struct("!Q")
-
-
-def send_message(fd: int, obj: Any) -> None:
-    """Write ``obj`` pickled, after an 8-byte length header, to the pipe ``fd``."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("the other end of the scope's pipe is closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def recv_message(fd: int) -> Any:
-    """Read one message written by :func:`send_message` from ``fd``.
-
-    Raises
-    ------
-    EOFError
-        If the pipe closed.
-    """
-    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
-    return pickle.loads(_read_exact(fd, size))
-
-
+_ENCODER_TIMEOUT = 10.0
+"""Seconds the renderer's ffmpeg may take to finish its segment after the renderer died."""
 _LIVE: weakref.WeakSet[LiveScope] = weakref.WeakSet()
-
-
-def _spawn_renderer() -> subprocess.Popen:
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    code = "from glompo_scope_chkpt.scope.renderer import renderer_main; renderer_main()"
-    return subprocess.Popen(
-        [sys.executable, "-c", code, str(os.getpid()), str(RENDERER_NICENESS)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-        close_fds=True,
-    )
 
 
 def _described(path: Path, written: VideoInfo | None) -> VideoInfo:
@@ -135,6 +88,14 @@ class LiveScope:
     InvalidSettingError
         If ``args`` is not valid.
 
+    Attributes
+    ----------
+    lost : str or None
+        Why the recording broke, when the renderer process died or its ffmpeg was killed (a
+        signal, a crash), else None. The segment then keeps the frames written so far, and this
+        scope records nothing more: close it and start a new one. An ffmpeg that exits with an
+        error of its own is no loss: it would fail again, and the error is raised instead.
+
     Notes
     -----
     The manager's thread calls :meth:`notify_point` and :meth:`notify_marker` after appending to
@@ -150,13 +111,15 @@ class LiveScope:
         self.frames_rendered = 0
         self._cursor = HistoryCursor(history)
         self._segment: Path | None = None
+        self._encoder: EncoderWatch | None = None
+        self.lost: str | None = None
         self._closed = False
         self._dead: BaseException | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._commands: queue.SimpleQueue[tuple[str, Any, Future]] = queue.SimpleQueue()
         self._owner = os.getpid()  # a forked copy of this object (a worker) must not close it
-        self._proc = _spawn_renderer()
+        self._proc = spawn_renderer()
         self._thread = threading.Thread(target=self._serve, name="scope-sender", daemon=True)
         self._thread.start()
         _LIVE.add(self)
@@ -199,10 +162,18 @@ class LiveScope:
             send_message(self._proc.stdin.fileno(), (kind, self._cursor.delta(), payload))
             status, value = recv_message(self._proc.stdout.fileno())
         except (EOFError, OSError, ValueError) as exc:
+            self._lose(f"the renderer process died ({exc})")
             raise _ChannelError(str(exc)) from exc
-        if status == "error":
+        if status == "lost":
+            self._lose(f"its encoder (ffmpeg) died: {str(value).splitlines()[0]}")
+        if status != "ok":
             raise value
         return value
+
+    def _lose(self, reason: str) -> None:
+        if self.lost is None:
+            self.lost = reason
+            log.info("The scope's recording broke: %s", reason)
 
     def _frame(self) -> None:
         self._frame_pending = False
@@ -211,7 +182,8 @@ class LiveScope:
         except _ChannelError:
             raise
         except Exception as exc:  # a failed segment: reported again when it is closed
-            log.error("The scope could not record a frame: %s", exc)
+            if self.lost is None:
+                log.error("The scope could not record a frame: %s", exc)
             drawn = False
         self.frames_rendered += bool(drawn)
 
@@ -247,7 +219,6 @@ class LiveScope:
                         return
         except _ChannelError as exc:
             reason = ScopeError(f"The scope's renderer process stopped ({exc}).")
-            log.error("%s", reason)
         except Exception as exc:  # the renderer could not even start its plot
             reason = ScopeError(f"The scope's renderer failed to start: {exc}")
             log.error("%s", reason)
@@ -314,14 +285,18 @@ class LiveScope:
                 "close it first."
             )
         writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
-        self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
+        pid = self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
         self._segment = path
+        self._encoder = None if pid is None else EncoderWatch(pid)
 
     def close_segment(self) -> VideoInfo:
         """Draw pending changes as a last frame, finish the segment and return its description.
 
         The description is what the renderer wrote, or a probe of the file when ``extra_args``
         or an encoder unknown to the writer may have changed it.
+
+        When this raises with :attr:`lost` set, the segment was cut short but its ffmpeg has
+        finished: the file holds what was written and may be probed.
 
         Raises
         ------
@@ -335,7 +310,17 @@ class LiveScope:
         if self._segment is None:
             raise ScopeError("No movie segment is being recorded; nothing to close.")
         path, self._segment = self._segment, None
-        return _described(path, self._call("close_segment"))
+        try:
+            info = self._call("close_segment")
+        finally:
+            self._end_encoder()
+        return _described(path, info)
+
+    def _end_encoder(self) -> None:
+        """Wait for the segment's ffmpeg to exit (the renderer reaps it, unless it died)."""
+        encoder, self._encoder = self._encoder, None
+        if encoder is not None:
+            encoder.end(_ENCODER_TIMEOUT)
 
     def save_still(self, path: str | os.PathLike[str]) -> None:
         """Write the current picture (every point so far) as a PNG at ``path``, atomically.
@@ -364,7 +349,7 @@ class LiveScope:
         -------
         VideoInfo or None
             The closed segment (as :meth:`close_segment` describes it), or ``None`` if none was
-            recording, the renderer had stopped, or the scope was closed already.
+            recording, the recording was :attr:`lost`, or the scope was closed already.
 
         Raises
         ------
@@ -378,7 +363,7 @@ class LiveScope:
         try:
             with contextlib.suppress(ScopeError):
                 info = self._call("quit")
-                return None if path is None else _described(path, info)
+                return None if path is None or self.lost else _described(path, info)
         finally:
             self._stop_process()
         return None
@@ -395,6 +380,7 @@ class LiveScope:
             log.error("The scope's renderer did not exit; killing it.")
             self._proc.kill()
             self._proc.wait()
+        self._end_encoder()
         _LIVE.discard(self)
 
     def __enter__(self) -> LiveScope:

@@ -3,14 +3,16 @@
 A :class:`~glompo_scope_chkpt.scope.live.LiveScope` starts this process with ``subprocess``
 (``python -c "from glompo_scope_chkpt.scope.renderer import renderer_main; renderer_main()"
 PARENT_PID NICENESS``) and talks to it over a pipe, one message at a time (see
-:func:`~glompo_scope_chkpt.scope.live.send_message`). A message is ``(kind, delta, payload)``:
+:func:`~glompo_scope_chkpt.scope.channel.send_message`). A message is ``(kind, delta, payload)``:
 ``delta`` is what the manager's history gained since the last message, applied to the
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot` first, and ``kind`` is ``init`` (build the plot
 from the ``visualisation_args`` in ``payload``), ``frame``, ``start`` (open a
 :class:`~glompo_scope_chkpt.movie.segment_writer.SegmentWriter`), ``close_segment``, ``still``,
 ``sync`` or ``quit``. Each is answered with ``("ok", value)`` or ``("error", exception)``; an
 exception that cannot be pickled travels as a :class:`~glompo_scope_chkpt.errors.ScopeError`
-describing it.
+describing it. ``start`` answers with the process id of the segment's ffmpeg. A failure of the
+segment because its ffmpeg was killed by a signal (not an error of ffmpeg's own) is answered
+with ``("lost", exception)``: the manager then records on in a new segment.
 
 Priority. The process schedules itself below the manager, as ``SCHED_BATCH`` and with a higher
 nice value, and keeps to one of the CPUs it may use; the ffmpeg it starts inherits both.
@@ -103,6 +105,8 @@ class _Renderer:
         self.writer: SegmentWriter | None = None
         self.movie_dirty = False
         self.failed: Exception | None = None
+        self.encoder_killed = False
+        """Whether the segment failed because its ffmpeg was killed (answered as ``lost``)."""
 
     def handle(self, message: tuple[str, Any, Any]) -> tuple[str, Any]:
         kind, delta, payload = message
@@ -118,7 +122,7 @@ class _Renderer:
                 value = getattr(self, f"_on_{kind}")(payload)
             return ("ok", value)
         except Exception as exc:
-            return ("error", _portable(exc))
+            return ("lost" if self.encoder_killed else "error", _portable(exc))
 
     def show(self) -> None:
         """Draw what changed into the window, if there is one, and let it handle its events."""
@@ -137,6 +141,7 @@ class _Renderer:
         except Exception as exc:
             self.writer, self.failed = None, exc
             writer.abort()
+            self.encoder_killed = writer.killed
             raise
         self.movie_dirty = False
 
@@ -149,13 +154,14 @@ class _Renderer:
             return True
         return False
 
-    def _on_start(self, payload: tuple[str, Mapping[str, Any], str]) -> None:
+    def _on_start(self, payload: tuple[str, Mapping[str, Any], str]) -> int | None:
         path, kwargs, ffmpeg = payload
         if self.writer is not None:
             raise ScopeError(f"Cannot start '{path}': '{self.writer.path}' is still recording.")
         width, height = self.plot.canvas.get_width_height(physical=True)
         writer = SegmentWriter(path, width, height, ffmpeg=ffmpeg, **kwargs)
-        self.writer, self.failed = writer.setup(), None
+        self.writer, self.failed, self.encoder_killed = writer.setup(), None, False
+        return writer.pid
 
     def _on_close_segment(self, _payload: None) -> VideoInfo | None:
         if self.writer is None:
@@ -164,7 +170,11 @@ class _Renderer:
         if self.movie_dirty or self.writer.frames == 0:
             self._write_frame()
         writer, self.writer = self.writer, None
-        writer.close()
+        try:
+            writer.close()
+        except Exception:
+            self.encoder_killed = writer.killed
+            raise
         return writer.info
 
     def _on_still(self, path: str) -> None:
@@ -240,7 +250,7 @@ def renderer_main() -> None:
     and answers on stdout (anything else printed goes to stderr). Ctrl-C and SIGTERM are left to
     the manager, which closes the scope in order; the renderer ends when its input does.
     """
-    from .live import recv_message, send_message
+    from .channel import recv_message, send_message
 
     parent_pid, niceness = int(sys.argv[1]), int(sys.argv[2])
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):

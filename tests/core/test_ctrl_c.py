@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.checkpoint.archive import read_meta
+from tests.helpers.procs import wait_for_file
 
 DRIVER = """
 import os, signal, sys, time
@@ -116,14 +117,6 @@ def _start(tmp_path: Path, budget: int, **env: str) -> subprocess.Popen:
     )
 
 
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < end, f"{path} never appeared"
-        time.sleep(0.02)
-
-
 def _finish(proc: subprocess.Popen, timeout: float = 120) -> list[str]:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out + err
@@ -150,7 +143,7 @@ def _resume(tmp_path: Path, budget: int, f_counter: int) -> None:
 def test_ctrl_c_checkpoints_closes_the_segment_and_the_run_resumes(tmp_path, executor):
     proc = _start(tmp_path, 100_000, ITER_FREQUENCY="100", EXECUTOR=executor)
     work = tmp_path / "run"
-    _wait_for(work / "checkpoints" / "c_000.tar.gz", proc)
+    wait_for_file(work / "checkpoints" / "c_000.tar.gz", proc)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to every process of the job
     state, f_counter, checkpoint, signame, crashed = _finish(proc)
     assert (state, signame, crashed) == ("INTERRUPTED", "SIGINT", "0")
@@ -165,9 +158,9 @@ def test_ctrl_c_checkpoints_closes_the_segment_and_the_run_resumes(tmp_path, exe
 def test_a_second_ctrl_c_aborts_at_once_and_leaves_no_torn_checkpoint(tmp_path):
     proc = _start(tmp_path, 100_000, PICKLE_SLOWLY="1")
     work = tmp_path / "run"
-    _wait_for(work / "READY", proc)
+    wait_for_file(work / "READY", proc)
     proc.send_signal(signal.SIGINT)
-    _wait_for(work / "PICKLING", proc)  # the checkpoint is being written
+    wait_for_file(work / "PICKLING", proc)  # the checkpoint is being written
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert _finish(proc) == ["ABORTED"]
@@ -230,7 +223,7 @@ def test_glompo_scope_chkpt_run_exits_130_on_ctrl_c_and_resumes(tmp_path, when):
     command += ["--working-dir", str(work)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if when == "in the run":
-        _wait_for(work / "checkpoints" / "c_000.tar.gz", proc)
+        wait_for_file(work / "checkpoints" / "c_000.tar.gz", proc)
         proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err

@@ -6,6 +6,7 @@ Import from tests as ``from tests.helpers.procs import is_running, wait_gone``.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -92,3 +93,12 @@ def wait_gone(pids: list[int], timeout: float = 15.0) -> None:
     while any(map(is_running, pids)) and time.monotonic() < end:
         time.sleep(0.05)
     assert not any(map(is_running, pids))
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until ``path`` exists; fail the test if ``proc`` exits or ``timeout`` s pass first."""
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < end, f"{path} never appeared"
+        time.sleep(0.02)

@@ -44,6 +44,19 @@ class SignalsAfter:
         return slow_sphere(x)
 
 
+class MarksCall:
+    """``slow_sphere`` that creates the file ``marker`` at call ``calls`` (a test waits for it)."""
+
+    def __init__(self, calls: int, marker: Path) -> None:
+        self.calls, self.marker, self.done = calls, Path(marker), 0
+
+    def __call__(self, x: np.ndarray) -> float:
+        self.done += 1
+        if self.done == self.calls:
+            self.marker.write_text("")
+        return slow_sphere(x)
+
+
 class UnpicklableTask:
     """A task holding a lock, so it cannot be pickled; optionally saved with checkpoint_save."""
 
