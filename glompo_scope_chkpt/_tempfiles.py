@@ -21,7 +21,6 @@ when a session starts and by ``stitch-movies``, removes such leftovers and nothi
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import shutil
@@ -32,6 +31,8 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
+
+from ._logging import get_logger
 
 __all__ = [
     "STALE_AFTER",
@@ -45,7 +46,7 @@ __all__ = [
     "temp_prefix",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 TMP_MARK = ".tmp-glompo-"
 """Infix of every temporary name; what follows is ``<host>-<pid>-<random>``."""

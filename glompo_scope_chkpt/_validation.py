@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
 from typing import Any
 
 from .errors import InvalidSettingError, InvalidSettingTypeError
 
-__all__ = ["require_number", "require_positive", "require_count", "require_non_negative"]
+__all__ = [
+    "require_number",
+    "require_positive",
+    "require_count",
+    "require_non_negative",
+    "outside_stacklevel",
+]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def require_number(owner: str, value: Any, requirement: str = "a number") -> float:
@@ -83,3 +93,18 @@ def require_count(owner: str, value: Any, minimum: int = 1) -> int:
     if value < minimum:
         raise InvalidSettingError(f"{owner} needs {requirement}, got {value!r}.")
     return int(value)
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the caller that names the user's line.
+
+    It counts the frames of this package above the caller, so the warning points at the first
+    line outside the package (the script's ``new_manager(...)`` call, say) however deep inside
+    the package the warning is made.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE
+    ):
+        frame, level = frame.f_back, level + 1
+    return level

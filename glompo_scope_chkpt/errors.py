@@ -1,4 +1,4 @@
-"""Every error the package raises.
+"""Every error the package raises, and the warning of a setting that has no effect here.
 
 Each message says what went wrong, which file it concerns, and what to do about it. Errors that
 are also a built-in kind of error inherit from it too (``XValueError(ValueError, GloMPOError)``)
@@ -32,6 +32,7 @@ __all__ = [
     "ManifestDiskError",
     "SegmentDiskError",
     "StitchDiskError",
+    "IgnoredSettingWarning",
 ]
 
 
@@ -150,3 +151,10 @@ class SegmentDiskError(DiskWriteError, FFmpegError):
 
 class StitchDiskError(DiskWriteError, StitchError):
     """The stitched movie (or a file stitching needs) could not be written because of the disk."""
+
+
+class IgnoredSettingWarning(UserWarning):
+    """A setting GloMPO knows was given a value that has no effect here; the message says why.
+
+    Filter it with ``warnings.filterwarnings("ignore", category=IgnoredSettingWarning)``.
+    """

@@ -22,7 +22,6 @@ import gzip
 import hashlib
 import io
 import json
-import logging
 import os
 import tarfile
 import time
@@ -37,6 +36,7 @@ import dill
 
 from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
+from .._logging import get_logger
 from .._tempfiles import scratch_dir
 from ..errors import (
     CheckpointDiskError,
@@ -61,7 +61,7 @@ __all__ = [
     "read_meta",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _PAYLOAD, _TASK, _TASK_DIR, _META = "manager.pkl", "task.pkl", "task", "meta.json"
 _GZIP_LEVEL = 0

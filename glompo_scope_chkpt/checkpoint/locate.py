@@ -9,9 +9,9 @@ it fails, falls back past it with a warning naming it.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
+from .._logging import get_logger
 from .._tempfiles import is_leftover
 from ..core.checkpointing import ARCHIVE_SUFFIX
 from ..errors import CheckpointLoadError
@@ -19,7 +19,7 @@ from .archive import read_meta
 
 __all__ = ["checkpoint_candidates"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def _timeline_key(archive: Path) -> tuple[bool, int, float, str]:

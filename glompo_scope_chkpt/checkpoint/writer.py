@@ -12,7 +12,6 @@ honour ``raise_checkpoint_fail`` and carry on.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 import warnings
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 from .. import __version__
 from .._disk import describe_disk, disk_errno
 from .._fileio import make_dirs
+from .._logging import get_logger
 from ..core.checkpointing import ARCHIVE_SUFFIX, CheckpointingControl
 from ..core.history import Marker
 from ..core.settings import ManagerSettings
@@ -33,7 +33,7 @@ from .payload import dumps_state
 
 __all__ = ["take_checkpoint", "apply_keep_past"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:

@@ -133,7 +133,8 @@ class CheckpointingControl:
         Name of new checkpoints, with the keys ``%(date)`` (YYYYMMDD), ``%(year)`` (YYYY),
         ``%(yr)`` (YY), ``%(month)`` (MM), ``%(day)`` (DD), ``%(time)`` (HHMMSS), ``%(hour)``,
         ``%(min)``, ``%(sec)`` and ``%(count)`` (3 digits at least). Any other ``%(...)`` is
-        refused; every other character is taken literally. The file is ``<name>.tar.gz``. A
+        refused; every other character is taken literally. The file is ``<name>.tar.gz`` (a
+        format ending in ``.tar.gz``, as in GloMPO's examples, is taken without it). A
         name with a date or time key that is taken already (two checkpoints within one second;
         within one day for a date-only format) gets ``_2``, ``_3``... appended. A name without
         any key is one checkpoint that each new one replaces atomically, with a warning.
@@ -184,6 +185,8 @@ class CheckpointingControl:
                 f"checkpoint), got {keep_past!r}."
             )
         self.keep_past = keep_past
+        if isinstance(naming_format, str):
+            naming_format = naming_format.removesuffix(".tar.gz")
         self._parts = _split_format(naming_format)
         self.naming_format = naming_format
         self._pattern = _compile_pattern(self._parts)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,32 +11,36 @@ from typing import Any
 
 import numpy as np
 
+from .._logging import get_logger
 from .._run_files import LOG_FILENAME, OUTPUT_FILES, ROLLBACK_GLOB, still_name
 from .._tempfiles import reading_scratch
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import BaseChecker
 from ..engine.executors import check_task_sendable, make_executor, start_workers
-from ..errors import InvalidSettingError, TaskNotAvailableError
+from ..errors import InvalidSettingError, InvalidSettingTypeError, TaskNotAvailableError
 from ..generators import BaseGenerator
 from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
 from ..result import Result
+from .attributes import GloMPOAttributes
 from .checkpointing import CheckpointingControl
+from .glompo_keywords import GLOMPO_KEYWORDS, translate_glompo_keywords
 from .relocation import relocation_overrides
 from .settings import ManagerSettings
 from .state import ResumePoint, RunState
 
 __all__ = ["GloMPOManager"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
-class GloMPOManager:
+class GloMPOManager(GloMPOAttributes):
     """Runs a managed, parallel, checkpointed optimization.
 
     Create one with :meth:`new_manager` (or ``GloMPOManager().setup(...)``), or resume one with
     :meth:`load_manager` (or ``GloMPOManager().load_checkpoint(...)``); then call
-    :meth:`start_manager`.
+    :meth:`start_manager`. GloMPO's attributes ``result``, ``f_counter``, ``o_counter``,
+    ``working_dir`` and ``is_initialised``, and :meth:`write_summary_file`, are here too.
     """
 
     def __init__(self) -> None:
@@ -45,6 +48,7 @@ class GloMPOManager:
         self._state: RunState | None = None
         self.task: Callable[[np.ndarray], float] | None = None
         self._resumed_from: ResumePoint | None = None
+        self._last_result: Result | None = None
 
     @property
     def is_initialised(self) -> bool:
@@ -90,10 +94,11 @@ class GloMPOManager:
         task: Callable[[np.ndarray], float],
         bounds: Sequence[tuple[float, float]],
         opt_selector: BaseSelector,
+        working_dir: str | Path = ".",
         **kwargs: Any,
     ) -> GloMPOManager:
         """Create a manager for a new optimization; see :meth:`setup` for the arguments."""
-        return cls().setup(task, bounds, opt_selector, **kwargs)
+        return cls().setup(task, bounds, opt_selector, working_dir, **kwargs)
 
     def setup(
         self,
@@ -101,8 +106,9 @@ class GloMPOManager:
         bounds: Sequence[tuple[float, float]],
         opt_selector: BaseSelector,
         working_dir: str | Path = ".",
+        *,
         max_jobs: int | None = None,
-        executor: str | cf.Executor = "threads",
+        executor: str | cf.Executor | None = None,
         seed: int | None = None,
         convergence_checker: BaseChecker | None = None,
         checkpoint_control: CheckpointingControl | None = None,
@@ -114,6 +120,9 @@ class GloMPOManager:
         hunter: BaseHunter | None = None,
         generator: BaseGenerator | None = None,
         hunt_frequency: int = 100,
+        status_frequency: float = 600,
+        share_best_solutions: bool = False,
+        **glompo_keywords: Any,
     ) -> GloMPOManager:
         """Configure a new optimization.
 
@@ -131,7 +140,8 @@ class GloMPOManager:
         max_jobs
             Evaluations run at once (default: the CPU count; 1 with ``"serial"``).
         executor
-            ``"serial"``, ``"threads"``, ``"processes"`` or any ``concurrent.futures.Executor``.
+            ``"serial"``, ``"threads"`` (the default), ``"processes"`` or any
+            ``concurrent.futures.Executor``.
         seed
             Seed of the run; with ``"serial"`` a seeded run is exactly reproducible.
         convergence_checker
@@ -157,6 +167,21 @@ class GloMPOManager:
             Evaluations between hunts: after every ``hunt_frequency``-th evaluation of the run,
             each running optimizer is judged by ``hunter`` against the one that found the best
             value so far.
+        status_frequency
+            Seconds between two status lines (INFO, logger ``glompo_scope_chkpt.engine.loop``, also
+            ``glompo.manager``): evaluations, optimizers, the best value.
+        share_best_solutions
+            Hand every new best point to each running optimizer that takes one (an
+            ``inject(x, fx)`` method, e.g. :class:`CMAOptimizer` with ``injection_frequency``),
+            and to each optimizer that starts after it.
+        **glompo_keywords
+            GloMPO's names: ``backend`` (``"threads"``, ``"processes"``, ``"processes_forced"``:
+            the executor), ``killing_conditions`` (the hunter), ``x0_generator`` (the
+            generator); giving both names of one setting is an error. ``aggressive_kill``,
+            ``end_timeout``, ``force_terminations_after``, ``split_printstreams`` and
+            ``is_log_detailed`` concern GloMPO's optimizer threads and processes, which do not
+            exist here: accepted, and a value asking for something is warned about once
+            (:class:`IgnoredSettingWarning`, saying why).
 
         Returns
         -------
@@ -165,12 +190,17 @@ class GloMPOManager:
 
         Raises
         ------
+        InvalidSettingTypeError
+            If a setting has the wrong type, a keyword is unknown, or a setting is given under
+            both its names; it is also a ``TypeError``.
         InvalidSettingError
             If a setting is invalid or earlier outputs exist without ``overwrite_existing``.
         """
         if not callable(task):
-            raise InvalidSettingError(f"task must be callable as task(x) -> float, got {task!r}.")
-        settings = ManagerSettings.build(
+            raise InvalidSettingTypeError(
+                f"task must be callable as task(x) -> float, got {task!r}."
+            )
+        given = dict(
             bounds=bounds,
             opt_selector=opt_selector,
             working_dir=working_dir,
@@ -187,11 +217,15 @@ class GloMPOManager:
             hunter=hunter,
             generator=generator,
             hunt_frequency=hunt_frequency,
+            status_frequency=status_frequency,
+            share_best_solutions=share_best_solutions,
         )
+        given.update(translate_glompo_keywords(glompo_keywords, given, known=given))
+        settings = ManagerSettings.build(**given)
         self._clear_outputs(settings)
         self._settings, self.task = settings, task
         self._state = RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
-        self._resumed_from = None
+        self._resumed_from, self._last_result = None, None
         return self
 
     @staticmethod
@@ -243,7 +277,8 @@ class GloMPOManager:
             ``task_loader(dir) -> task`` rebuilds a task saved with ``checkpoint_save(dir)``.
         **overrides
             Settings replacing the saved ones (``executor``, ``max_jobs``, ``working_dir``,
-            ``convergence_checker``, ``checkpoint_control``, ``visualisation``, ...).
+            ``convergence_checker``, ``checkpoint_control``, ``visualisation``, ...), also under
+            GloMPO's names (``backend``, ``killing_conditions``, ...; see :meth:`setup`).
             ``visualisation_args`` are merged key by key into the saved ones.
 
         Returns
@@ -268,6 +303,9 @@ class GloMPOManager:
         from ..checkpoint.load import load_checkpoint_run
         from ..log.opener import check_log
 
+        glompo = {name: overrides.pop(name) for name in GLOMPO_KEYWORDS & overrides.keys()}
+        overrides.update(translate_glompo_keywords(glompo, overrides))
+
         with reading_scratch(Path(path)) as tmp:  # beside the checkpoint, not in $TMPDIR
             loaded = load_checkpoint_run(Path(path), tmp, task, task_loader)
         archive, saved, state = loaded.archive, loaded.saved, loaded.saved.state
@@ -281,6 +319,7 @@ class GloMPOManager:
         self._resumed_from = ResumePoint(
             loaded.contents.meta["name"], Path(os.path.abspath(archive.parent))
         )
+        self._last_result = None
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)
         return self
 
@@ -323,6 +362,7 @@ class GloMPOManager:
             check_task_sendable(self.task, executor)
             start_workers(executor)
             result = run_session(settings, state, self.task, executor, self._resumed_from)
+            self._last_result = result
         finally:
             self._resumed_from = None
             if owned:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import signal
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -18,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from .._run_files import CHECKPOINT_FOLDER
-from .._validation import require_count
+from .._validation import outside_stacklevel, require_count, require_positive
 from ..convergence import BaseChecker, KillsAfterConvergence
 from ..engine.executors import EXECUTOR_NAMES
 from ..engine.spawning import evaluation_budget
-from ..errors import InvalidSettingError
+from ..errors import IgnoredSettingWarning, InvalidSettingError, InvalidSettingTypeError
 from ..generators import BaseGenerator, RandomGenerator
 from ..hunters import BaseHunter
 from ..opt_selectors import BaseSelector
@@ -48,6 +49,8 @@ OVERRIDABLE = {
     "hunter",
     "hunt_frequency",
     "checkpoint_signals",
+    "status_frequency",
+    "share_best_solutions",
 }
 FIXED = {"bounds", "seed", "generator"}
 
@@ -84,9 +87,13 @@ def writable_dir(path: str | os.PathLike[str], what: str) -> Path:
 
     Raises
     ------
+    InvalidSettingTypeError
+        If ``path`` is not a path.
     InvalidSettingError
         If the folder cannot be created or written.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidSettingTypeError(f"{what} must be a path (str or os.PathLike), got {path!r}.")
     folder = Path(os.path.abspath(path))
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,12 +104,6 @@ def writable_dir(path: str | os.PathLike[str], what: str) -> Path:
             f"{what} {folder} is not writable; choose another folder or fix its permissions."
         )
     return folder
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidSettingError(f"{name} must be an integer >= 1, got {value!r}.")
-    return int(value)
 
 
 def _first_given(*values: Any) -> Any:
@@ -130,6 +131,8 @@ class ManagerSettings:
     generator: BaseGenerator
     checkpoint_signals: tuple[int, ...] = DEFAULT_SIGNALS
     hunt_frequency: int = 100
+    status_frequency: float = 600.0
+    share_best_solutions: bool = False
     executor_instance: cf.Executor | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -175,6 +178,8 @@ class ManagerSettings:
             hunter=kwargs.get("hunter"),
             generator=kwargs.get("generator") or RandomGenerator(),
             hunt_frequency=kwargs.get("hunt_frequency", 100),
+            status_frequency=kwargs.get("status_frequency", 600.0),
+            share_best_solutions=kwargs.get("share_best_solutions", False),
         )
         settings._apply(kwargs, raw_vis=kwargs.get("visualisation_args"))
         return settings
@@ -182,23 +187,24 @@ class ManagerSettings:
     def _apply(self, kwargs: Mapping[str, Any], raw_vis: Mapping[str, Any] | None) -> None:
         from ..scope.vis_args import merge_visualisation_args, validate_visualisation_args
 
-        executor = kwargs.get("executor", self.executor or "threads")
+        executor = kwargs.get("executor") or self.executor or "threads"
         if isinstance(executor, cf.Executor):
             self.executor, self.executor_instance = None, executor
         elif executor in EXECUTOR_NAMES:
             self.executor, self.executor_instance = executor, None
         else:
-            raise InvalidSettingError(
+            kind = InvalidSettingError if isinstance(executor, str) else InvalidSettingTypeError
+            raise kind(
                 f"executor must be one of {EXECUTOR_NAMES} or a concurrent.futures.Executor "
                 f"(e.g. a Dask Client.get_executor()), got {executor!r}."
             )
         default_jobs = 1 if self.executor == "serial" else (os.cpu_count() or 1)
         jobs = _first_given(kwargs.get("max_jobs"), self.max_jobs or None, default_jobs)
-        self.max_jobs = _positive_int("max_jobs", jobs)
+        self.max_jobs = require_count("max_jobs", jobs)
         opts = _first_given(
             kwargs.get("max_optimizers"), self.max_optimizers or None, max(self.max_jobs, 2)
         )
-        self.max_optimizers = _positive_int("max_optimizers", opts)
+        self.max_optimizers = require_count("max_optimizers", opts)
         self._check_types()
         if raw_vis is not None or not self.visualisation_args:
             self.visualisation_args = (
@@ -225,14 +231,19 @@ class ManagerSettings:
         ]
         for name, value, kind, example in checks:
             if not isinstance(value, kind):
-                raise InvalidSettingError(
+                raise InvalidSettingTypeError(
                     f"{name} must be a {kind.__name__} ({example}), got {value!r}."
                 )
         self.generator.check_run(self.bounds, evaluation_budget(self.convergence_checker))
         if self.hunter is not None and not isinstance(self.hunter, BaseHunter):
-            raise InvalidSettingError(f"hunter must be a BaseHunter or None, got {self.hunter!r}.")
+            raise InvalidSettingTypeError(
+                f"hunter must be a BaseHunter or None, got {self.hunter!r}."
+            )
         self.hunt_frequency = require_count("hunt_frequency", self.hunt_frequency)
-        if self.summary_files not in (0, 1, 2, 3):
+        self.status_frequency = require_positive("status_frequency", self.status_frequency)
+        self._check_sharing()
+        summary_files = require_count("summary_files", self.summary_files, minimum=0)
+        if summary_files > 3:
             raise InvalidSettingError(
                 f"summary_files must be 0, 1 (YAML summary), 2 (+ plots) or 3 (+ HDF5 log), "
                 f"got {self.summary_files!r}."
@@ -240,8 +251,25 @@ class ManagerSettings:
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
-            raise InvalidSettingError(f"seed must be an integer or None, got {self.seed!r}.")
+            raise InvalidSettingTypeError(f"seed must be an integer or None, got {self.seed!r}.")
         self.checkpoint_signals = tuple(signal.Signals(s) for s in self.checkpoint_signals)
+
+    def _check_sharing(self) -> None:
+        """Check ``share_best_solutions``; warn when no optimizer of the selector can use it."""
+        if not isinstance(self.share_best_solutions, bool):
+            raise InvalidSettingTypeError(
+                f"share_best_solutions must be True or False, got {self.share_best_solutions!r}."
+            )
+        specs = getattr(self.opt_selector, "specs", [])
+        if self.share_best_solutions and not any(hasattr(cls, "inject") for cls, _ in specs):
+            names = ", ".join(sorted({cls.__name__ for cls, _ in specs})) or "none"
+            warnings.warn(
+                f"share_best_solutions=True has no effect: no optimizer of the selector ({names}) "
+                "takes the run's best point (an optimizer takes it with an inject(x, fx) method, "
+                "e.g. CMAOptimizer with injection_frequency=...).",
+                IgnoredSettingWarning,
+                stacklevel=outside_stacklevel(),
+            )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ManagerSettings:
         """Return a copy with ``overrides`` applied.

@@ -14,7 +14,6 @@ before any evaluation returned a number ends with
 
 from __future__ import annotations
 
-import logging
 import numbers
 import traceback
 import warnings
@@ -22,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from .._logging import get_logger
 from ..errors import TaskFailedError
 
 __all__ = ["TASK_FAILURE_LIMIT", "FailureWatch", "describe_failure", "function_value"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 TASK_FAILURE_LIMIT = 10
 """Optimizers crashed on failed evaluations, none returning a number, that end a session.

@@ -7,11 +7,11 @@ trajectories of the history, and the few last points each running optimizer keep
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from .._logging import get_logger
 from ..core.history import PointWindow
 from ..core.settings import ManagerSettings
 from ..core.state import OptimizerRecord, RunState
@@ -19,7 +19,7 @@ from ..hunters import Hunt, OptimizerView
 
 __all__ = ["Hunting"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class Hunting:

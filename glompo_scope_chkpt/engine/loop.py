@@ -8,7 +8,6 @@ number of checkpoints. Drawing, encoding and HDF5 writes are buffered or happen 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import logging
 import math
 import os
 import signal
@@ -21,6 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from .._logging import get_logger
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import RunStatus
 from ..core.settings import ManagerSettings
@@ -32,10 +32,11 @@ from .hunting import Hunting
 from .outputs import RunLog, RunMovie
 from .signals import SignalCatcher
 from .spawning import start_optimizer
+from .status import status_line
 
 __all__ = ["Session"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _POLL_SECONDS = 0.1  # how often the working dir is checked for CHKPT and STOP_x files
 _WAIT_SECONDS = 0.1  # longest wait for a result before the loop looks around again
@@ -78,7 +79,8 @@ class Session:
         self.in_flight_per_opt: Counter[int] = Counter()
         self.interrupt_checkpoint: Path | None = None
         self.converged = False
-        self.last_checkpoint_time = self.started
+        self.last_checkpoint_time = self.last_status = self.started
+        self.f_counter_start = state.f_counter
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
         self.failures = FailureWatch()
@@ -221,6 +223,10 @@ class Session:
         freq = self.settings.checkpoint_control.checkpoint_time_frequency
         if now - self.last_checkpoint_time >= freq:
             self.checkpoint("time frequency")
+        if now - self.last_status >= self.settings.status_frequency:
+            self.last_status = now
+            done = (self.state.f_counter - self.f_counter_start, now - self.started)
+            logger.info(status_line(self.state, len(self.running), self.elapsed(), done))
         if now >= self.next_poll:
             self.next_poll = now + _POLL_SECONDS
             self._poll_user_files()
@@ -304,6 +310,8 @@ class Session:
             logger.info("No more optimizers start: %s", self.settings.opt_selector.stop_reason)
             return False
         self.running[record.opt_id] = record
+        if self.settings.share_best_solutions and self.state.best_x is not None:
+            self._share_best([record], self.state.best_x, self.state.best_fx)
         if self.log is not None:
             self.log.add_optimizer(
                 record.opt_id, record.opt_type, record.start_call, record.options
@@ -371,6 +379,8 @@ class Session:
             record.best_fx, record.best_x, record.evals_at_improvement = fx, ev.x, record.n_evals
         if fx < st.best_fx:
             st.best_x, st.best_fx, st.best_opt_id, st.best_call_id = ev.x, fx, ev.opt_id, call_id
+            if self.settings.share_best_solutions:
+                self._share_best(list(self.running.values()), ev.x, fx)
         st.history.add_point(ev.opt_id, call_id, fx)
         if self.movie is not None:
             self.movie.notify_point(ev.opt_id, call_id, fx)
@@ -399,6 +409,17 @@ class Session:
             return
         if reason is not None:
             self._end_optimizer(record, "converged", reason)
+
+    def _share_best(self, records: list[OptimizerRecord], x: np.ndarray, fx: float) -> None:
+        """Hand the run's best point to each optimizer that takes one (``share_best_solutions``)."""
+        for record in records:
+            inject = getattr(record.active, "inject", None)
+            if not callable(inject):
+                continue
+            try:
+                inject(x.copy(), fx)
+            except Exception as exc:
+                self._end_optimizer(record, "crashed", f"{record.opt_type}.inject raised {exc!r}")
 
     def _end_optimizer(self, record: OptimizerRecord, status: str, reason: str) -> None:
         st = self.state

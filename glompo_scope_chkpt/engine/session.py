@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import logging
 import signal
 import time
 import warnings
@@ -13,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._logging import get_logger
 from .._run_files import LOG_FILENAME, SEGMENT_FOLDER, SUMMARY_FILENAME
 from .._tempfiles import remove_leftovers
 from ..checkpoint.writer import take_checkpoint
@@ -22,11 +22,12 @@ from ..errors import CheckpointError
 from ..result import Result
 from .loop import Session
 from .outputs import RunLog, RunMovie
+from .report import run_result, run_summary
 from .signals import SignalCatcher
 
 __all__ = ["run_session"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def _remove_leftovers(settings: ManagerSettings) -> None:
@@ -175,7 +176,7 @@ def run_session(
             logger.error("Closing the outputs after the run failed also failed: %s", exc)
         finally:
             signals.restore()
-    return _result(state, signum, movie_path, saved_on_signal)
+    return run_result(state, signum, movie_path, saved_on_signal)
 
 
 def _checkpoint_finished_run(
@@ -262,84 +263,10 @@ def _close_outputs(
     if settings.summary_files >= 1:
         from ..log.summary import write_trajectory_plots, write_yaml_summary
 
-        summary = _summary(settings, state)
+        summary = run_summary(settings, state)
         attempt(lambda: write_yaml_summary(settings.working_dir / SUMMARY_FILENAME, summary))
         if settings.summary_files >= 2:
             attempt(lambda: write_trajectory_plots(settings.working_dir, state.history))
     if failures:
         raise failures[0]
     return movie_path
-
-
-def _stats(state: RunState) -> dict[str, Any]:
-    return {
-        "f_counter": state.f_counter,
-        "end_reason": state.end_reason,
-        "elapsed_seconds": round(state.elapsed_before, 3),
-        "sessions": len(state.sessions),
-        "optimizers_started": state.n_started,
-        "optimizers_converged": state.count("converged"),
-        "optimizers_killed": state.count("killed"),
-        "optimizers_crashed": state.count("crashed"),
-        "checkpoints": [c.path for c in state.checkpoints],
-    }
-
-
-def _summary(settings: ManagerSettings, state: RunState) -> dict[str, Any]:
-    return {
-        "key": state.key,
-        "settings": {
-            "bounds": settings.bounds.tolist(),
-            "opt_selector": repr(settings.opt_selector),
-            "convergence_checker": repr(settings.convergence_checker),
-            "checkpoint_control": repr(settings.checkpoint_control),
-            "executor": settings.executor or "custom Executor",
-            "max_jobs": settings.max_jobs,
-            "max_optimizers": settings.max_optimizers,
-            "seed": settings.seed,
-            "hunter": repr(settings.hunter),
-        },
-        "result": {
-            "x": None if state.best_x is None else state.best_x.tolist(),
-            "fx": state.best_fx,
-            "opt_id": state.best_opt_id,
-            "call_id": state.best_call_id,
-        },
-        "stats": _stats(state),
-        "sessions": [vars(s) for s in state.sessions],
-        "checkpoints": [vars(c) for c in state.checkpoints],
-        "optimizers": {
-            rec.opt_id: {
-                "type": rec.opt_type,
-                "status": rec.status,
-                "start_call": rec.start_call,
-                "end_call": rec.end_call,
-                "evaluations": rec.n_evals,
-                "best_fx": rec.best_fx,
-                "end_reason": rec.end_reason,
-            }
-            for rec in state.optimizers.values()
-        },
-        "movie_segments": state.movie_segments,
-    }
-
-
-def _result(
-    state: RunState,
-    signum: int | None,
-    movie_path: Path | None,
-    saved_on_signal: Path | None,
-) -> Result:
-    stats = _stats(state)
-    stats["movie"] = None if movie_path is None else str(movie_path)
-    stats["interrupt_checkpoint"] = None if saved_on_signal is None else str(saved_on_signal)
-    stats["interrupt_signal"] = None if signum is None else signal.Signals(signum).name
-    origin: dict[str, Any] = {}
-    if state.best_opt_id is not None:
-        origin = {
-            "opt_id": state.best_opt_id,
-            "type": state.optimizers[state.best_opt_id].opt_type,
-            "call_id": state.best_call_id,
-        }
-    x = None if state.best_x is None else state.best_x.copy()
-    return Result(x, state.best_fx, stats, origin, signum is not None)

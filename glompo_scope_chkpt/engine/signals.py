@@ -14,14 +14,15 @@ process in the middle of those writes. Ctrl-C keeps its meaning there: it raises
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Any
 
+from .._logging import get_logger
+
 __all__ = ["SignalCatcher"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class SignalCatcher:

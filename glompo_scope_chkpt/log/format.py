@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ import h5py
 import numpy as np
 
 from .._fileio import atomic_path
+from .._logging import get_logger
 from .._run_files import LOG_FILENAME
 from ..errors import InvalidSettingError, LogFileError
 
@@ -71,7 +71,7 @@ RESERVED_ATTRS = frozenset(
 )
 MSG_DTYPE = np.dtype([("call_id", "<i8"), ("message", h5py.string_dtype())])
 
-logger = logging.getLogger("glompo_scope_chkpt.log.writer")
+logger = get_logger("glompo_scope_chkpt.log.writer")
 """The log's logger, shared by the modules of the log."""
 
 

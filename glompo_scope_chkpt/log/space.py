@@ -20,7 +20,6 @@ reopening the file in the same process after a failed close crashed it. Hence:
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 from pathlib import Path
@@ -28,11 +27,12 @@ from pathlib import Path
 import h5py
 
 from .._disk import disk_errno, disk_error, format_bytes
+from .._logging import get_logger
 from ..errors import LogDiskError, LogFileError
 
 __all__ = ["SpaceClaim", "abandon", "chunks_bytes", "failed_write"]
 
-logger = logging.getLogger("glompo_scope_chkpt.log.writer")
+logger = get_logger("glompo_scope_chkpt.log.writer")
 
 SLACK = 256 * 1024
 """Bytes claimed beyond a batch's estimate, so most batches find their space already claimed."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ import yaml
 
 from .._disk import naming_disk
 from .._fileio import atomic_path, atomic_write_text
+from .._logging import get_logger
 from .._run_files import SUMMARY_FILENAME, TRAJECTORY_BEST_FILENAME, TRAJECTORY_FILENAME
 from ..core.history import History, Marker
 from ..errors import LogDiskError
@@ -45,7 +45,7 @@ __all__ = [
 _MARKER_STYLE = {"killed": ("x", "red"), "converged": ("*", "green"), "crashed": ("X", "black")}
 _VLINE_STYLE = {"checkpoint": ("grey", ":"), "resume": ("tab:blue", "--")}
 _MAX_LEGEND = 20
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 
 def to_plain(value: Any) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -26,6 +25,7 @@ from typing import Any
 
 from .._disk import naming_disk
 from .._fileio import atomic_write_text, make_dirs
+from .._logging import get_logger
 from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
 from ..errors import ManifestDiskError, ManifestError
 from .confine import outfile_problem, working_dir_problem
@@ -33,7 +33,7 @@ from .segment_record import SegmentRecord, _bad
 
 __all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "Manifest"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 MANIFEST_SCHEMA = "glompo_scope_chkpt/movie_manifest"
 MANIFEST_VERSION = 1

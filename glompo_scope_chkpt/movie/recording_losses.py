@@ -8,12 +8,13 @@ for the rest of it, so a renderer that cannot live never stalls the optimization
 
 from __future__ import annotations
 
-import logging
 import warnings
+
+from .._logging import get_logger
 
 __all__ = ["MAX_LOSSES", "RecordingLosses"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 MAX_LOSSES = 3
 """Deaths of the renderer or its ffmpeg in one session after which the session stops recording."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import shutil
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._fileio import atomic_path, fsync_dir, fsync_path, make_dirs
+from .._logging import get_logger
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from .._tempfiles import temp_prefix
 from ..core.history import Marker
@@ -42,7 +42,7 @@ from .video.video_info import VideoInfo
 
 __all__ = ["MovieTimeline"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 class MovieTimeline:

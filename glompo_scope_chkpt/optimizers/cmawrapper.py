@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidSettingError
+from .._validation import require_count
+from ..errors import InvalidSettingError, InvalidSettingTypeError
 from .base import BaseOptimizer
 
 __all__ = ["CMAOptimizer"]
@@ -60,6 +61,13 @@ class CMAOptimizer(BaseOptimizer):
     pycma's record of the points it handed out is keyed by their content, so a checkpoint taken
     while a population is half told resumes exactly in another process too.
 
+    **Nudging** (GloMPO's ``force_injects`` and ``injection_frequency``). With the manager's
+    ``share_best_solutions=True``, the run's best point reaches the optimizer through
+    :meth:`inject`. With ``injection_frequency=n`` it is injected into the next population
+    (pycma's ``inject``) when it is better than any value the optimizer was told and at least
+    ``n`` generations have passed since the last injection (or since the start). Without
+    ``injection_frequency`` injected points are ignored.
+
     Parameters
     ----------
     bounds, x0, seed
@@ -70,12 +78,25 @@ class CMAOptimizer(BaseOptimizer):
         Population size; pycma's default when ``None``.
     cma_options
         Further pycma options (e.g. ``{"tolfun": 1e-8, "maxfevals": 5000}``).
+    force_injects
+        ``True``: an injected point joins the next population as it is. ``False`` or ``None``:
+        only its direction from the mean is used, a step no longer than the others (a nudge).
+    injection_frequency
+        Generations between two injections; ``None`` ignores injected points.
 
     Raises
     ------
     InvalidSettingError
-        If ``sigma0 <= 0`` or ``popsize < 2``.
+        If ``sigma0 <= 0``, ``popsize < 2`` or ``injection_frequency < 1``.
+    InvalidSettingTypeError
+        If ``injection_frequency`` is not an integer or ``force_injects`` not a bool or None.
     """
+
+    injection_frequency: int | None = None
+    force_injects: bool = False
+    _incumbent: tuple[np.ndarray, float] | None = None
+    _own_best = np.inf
+    _injected_at = 0
 
     def __init__(
         self,
@@ -85,6 +106,8 @@ class CMAOptimizer(BaseOptimizer):
         sigma0: float | None = None,
         popsize: int | None = None,
         cma_options: Mapping[str, Any] | None = None,
+        force_injects: bool | None = None,
+        injection_frequency: int | None = None,
     ) -> None:
         import cma
 
@@ -110,9 +133,44 @@ class CMAOptimizer(BaseOptimizer):
         self._population: list[np.ndarray] = []
         self._values: dict[bytes, float] = {}
         self._handed = 0
+        self._set_injection(force_injects, injection_frequency)
+
+    def _set_injection(self, force: bool | None, frequency: int | None) -> None:
+        if force is not None and not isinstance(force, bool):
+            raise InvalidSettingTypeError(
+                f"CMAOptimizer: force_injects must be True, False or None, got {force!r}."
+            )
+        if frequency is not None:
+            frequency = require_count("CMAOptimizer: injection_frequency", frequency)
+        self.force_injects, self.injection_frequency = bool(force), frequency
+
+    def inject(self, x: np.ndarray, fx: float) -> None:
+        """Take a good point found elsewhere (the run's best); see *Nudging* above.
+
+        Only the best point injected since the last injection is kept; it is used when the
+        next population is asked for.
+        """
+        if self.injection_frequency is None:
+            return
+        if self._incumbent is None or fx < self._incumbent[1]:
+            self._incumbent = (np.array(x, dtype=float), float(fx))
+
+    def _inject_incumbent(self) -> None:
+        """Put the kept point into the population about to be asked, if it is due."""
+        if self._incumbent is None or self.injection_frequency is None:
+            return
+        x, fx = self._incumbent
+        if fx >= self._own_best:
+            self._incumbent = None  # the optimizer has done as well by itself
+            return
+        if self.es.countiter - self._injected_at < self.injection_frequency:
+            return
+        self.es.inject([x], force=self.force_injects)
+        self._injected_at, self._incumbent = self.es.countiter, None
 
     def _ask(self) -> np.ndarray | None:
         if not self._population:
+            self._inject_incumbent()
             self._population = [np.asarray(x, dtype=float) for x in self.es.ask()]
             self._values.clear()
             self._handed = 0
@@ -127,6 +185,7 @@ class CMAOptimizer(BaseOptimizer):
         if not any(member.tobytes() == key for member in self._population):
             raise ValueError("CMAOptimizer.tell: x is not a member of the current population.")
         self._values[key] = fx if np.isfinite(fx) else np.inf
+        self._own_best = min(self._own_best, self._values[key])
         if len(self._values) == len(self._population):
             values = [self._values[m.tobytes()] for m in self._population]
             self.es.tell(self._population, values)

@@ -34,17 +34,17 @@ def _import_minimize() -> Callable[..., Any]:
     return minimize
 
 
-def _check_method(method: str | Callable[..., Any]) -> str:
-    """Return the name of ``method``; refuse those unknown to scipy or needing a gradient."""
+def _check_method(method: str | Callable[..., Any], has_jac: bool) -> str:
+    """Return the name of ``method``; refuse one unknown to scipy, or needing a missing gradient."""
     if callable(method):
         return getattr(method, "__name__", repr(method))
     from scipy.optimize._minimize import MINIMIZE_METHODS
 
     name = str(method).lower()
-    if name in _NEED_GRADIENT:
+    if name in _NEED_GRADIENT and not has_jac:
         raise InvalidSettingError(
             f"ScipyOptimizeWrapper: {method} needs the gradient of the task, which a black-box "
-            f"task does not give; use e.g. 'L-BFGS-B' (finite differences) or 'Nelder-Mead'."
+            f"task does not give; pass jac=... or use e.g. 'L-BFGS-B' (finite differences)."
         )
     if name not in MINIMIZE_METHODS:
         raise InvalidSettingError(
@@ -83,11 +83,14 @@ class ScipyOptimizeWrapper(BaseOptimizer):
         no random numbers, so ``seed`` only seeds :attr:`rng`.
     method
         A method name of ``scipy.optimize.minimize``, or a custom method (a callable, as scipy
-        accepts). Methods that need the task's gradient are refused.
+        accepts). Methods that need the task's gradient are refused unless ``jac`` is given.
     max_evals
         Evaluations after which the optimizer stops.
     options
         scipy's ``options`` for the method (e.g. ``{"xatol": 1e-6}`` for Nelder-Mead).
+    jac
+        The task's gradient, ``jac(x) -> array``, passed to ``minimize`` (GloMPO users give it
+        as a call keyword); it runs in the optimizer's thread and must be picklable.
 
     Raises
     ------
@@ -105,10 +108,12 @@ class ScipyOptimizeWrapper(BaseOptimizer):
         method: str | Callable[..., Any] = "Nelder-Mead",
         max_evals: int = 1000,
         options: Mapping[str, Any] | None = None,
+        jac: Callable[[np.ndarray], Any] | None = None,
     ) -> None:
         _import_minimize()
         super().__init__(bounds, x0, seed)
-        self.name = _check_method(method)
+        self.name = _check_method(method, jac is not None)
+        self.jac = jac
         if max_evals < 1:
             raise InvalidSettingError(
                 f"ScipyOptimizeWrapper: max_evals must be >= 1, got {max_evals}."
@@ -130,6 +135,8 @@ class ScipyOptimizeWrapper(BaseOptimizer):
     # ------------------------------------------------------------------------ the thread
     def _start_run(self) -> None:
         kwargs: dict[str, Any] = {"method": self.method, "options": self.options}
+        if self.jac is not None:
+            kwargs["jac"] = self.jac
         if callable(self.method) or self.name.lower() in _BOUNDED:
             kwargs["bounds"] = [tuple(row) for row in self.bounds]
         thread = MinimizeThread(_import_minimize(), self._start, kwargs, f"minimize-{self.name}")

@@ -11,15 +11,16 @@ elsewhere.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import select
 import signal
 import time
 
+from .._logging import get_logger
+
 __all__ = ["EncoderWatch"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _POLL_SECONDS = 0.02
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import logging
 import os
 import queue
 import subprocess
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from .._ffmpeg import ffmpeg_exe
+from .._logging import get_logger
 from ..core.history import History, Marker
 from ..errors import ScopeError, SegmentExistsError
 from ..movie.video.probe import probe
@@ -55,7 +55,7 @@ from .vis_args import validate_visualisation_args
 
 __all__ = ["LiveScope"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _COMMAND_TIMEOUT = 300.0
 _ENCODER_TIMEOUT = 10.0

@@ -15,7 +15,6 @@ the title over it. A frame therefore costs the same after a million evaluations 
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .._fileio import atomic_path
+from .._logging import get_logger
 from ..core.history import History, Marker
 from ..errors import ScopeError
 from .cursor import HistoryCursor, HistoryDelta
@@ -36,7 +36,7 @@ from .title import TitleLine
 
 __all__ = ["ScopePlot", "even_pixel_size"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _EVENT_STYLES: dict[str, dict[str, Any]] = {
     "killed": {"marker": "x", "color": "black", "markersize": 8, "markeredgewidth": 1.8},

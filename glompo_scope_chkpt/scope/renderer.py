@@ -27,7 +27,6 @@ segment, so the movie keeps every point the manager sent.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import pickle
 import select
@@ -37,13 +36,14 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from .._logging import get_logger
 from ..errors import GloMPOError, ScopeError
 from ..movie.video.segment_writer import SegmentWriter
 from ..movie.video.video_info import VideoInfo
 
 __all__ = ["renderer_main"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _portable(exc: Exception) -> Exception:

@@ -287,7 +287,7 @@ def test_overrides_replace_saved_settings(make_manager, tmp_path):
         ({"seed": 8}, "seed cannot change"),
         ({"colour": "red"}, r"Unknown setting\(s\) \['colour'\]"),
         ({"executor": "gpu"}, "executor must be one of"),
-        ({"max_jobs": 0}, "max_jobs must be an integer >= 1"),
+        ({"max_jobs": 0}, "max_jobs needs an integer >= 1"),
     ],
 )
 def test_overrides_that_cannot_apply_are_refused(make_manager, override, message):
@@ -354,7 +354,7 @@ def test_manual_checkpoint_returns_its_path(make_manager):
         ({"task": 5}, "task must be callable"),
         ({"opt_selector": "cma"}, "opt_selector must be a BaseSelector"),
         ({"summary_files": 7}, "summary_files must be 0, 1"),
-        ({"max_jobs": -1}, "max_jobs must be an integer >= 1"),
+        ({"max_jobs": -1}, "max_jobs needs an integer >= 1"),
         ({"visualisation_args": {"colour": 1}}, "colour"),
     ],
 )

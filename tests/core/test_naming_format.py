@@ -33,3 +33,10 @@ def test_text_that_is_no_key_is_literal(tmp_path, fmt, name):
     control = CheckpointingControl(naming_format=fmt, checkpointing_dir=tmp_path)
     assert control.get_name() == name
     assert control.matches_naming_format(name)
+
+
+def test_a_format_ending_in_the_archive_suffix_names_one_archive(make_manager):
+    manager = make_manager(control={"naming_format": "done_%(count).tar.gz"})
+    path = manager.checkpoint()
+    assert path.name == "done_000.tar.gz"
+    assert manager.settings.checkpoint_control.matches_naming_format("done_000")

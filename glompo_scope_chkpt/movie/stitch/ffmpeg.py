@@ -9,7 +9,6 @@ compares the written movie with its parts before it is renamed into place.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ from typing import BinaryIO
 from ..._disk import disk_errno, disk_error
 from ..._ffmpeg import ffmpeg_process, run_ffmpeg, stderr_of
 from ..._fileio import atomic_path
+from ..._logging import get_logger
 from ..._run_files import MOVIE_FORMATS
 from ...errors import FFmpegError, StitchDiskError, StitchError
 from ..video.colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
@@ -30,7 +30,7 @@ from .plan import StitchReport, _same_fps
 
 __all__: list[str] = []  # helpers of :func:`~.stitch.stitch` only
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 _CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1"}
 _PRESET_CODECS = {"libx264", "libx265"}

@@ -21,11 +21,11 @@ planning (request and output checks, compatibility, :class:`~.plan.StitchReport`
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..._logging import get_logger
 from ..._tempfiles import scratch_dir
 from ...errors import DiskWriteError, FFmpegError, StitchError
 from ..video.probe import probe
@@ -35,7 +35,7 @@ from .plan import StitchReport, _check_request, check_output, incompatibility, p
 
 __all__ = ["stitch"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 
 def stitch(

@@ -9,18 +9,18 @@ streams the scope records, and cheap even for long movies (no frame is decoded).
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from fractions import Fraction
 from pathlib import Path
 
+from ..._logging import get_logger
 from ..._run_files import SEGMENT_FORMAT
 from ...errors import StitchError
 from .video_info import VideoInfo
 
 __all__ = ["TS_PACKET_SIZE", "probe", "sha256_file"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 TS_PACKET_SIZE = 188
 """Size in bytes of an MPEG-TS packet; a ``.ts`` file of another length was cut short."""

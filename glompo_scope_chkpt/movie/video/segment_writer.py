@@ -16,7 +16,6 @@ frame is drawn once, never twice. The process that feeds it lives in
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import subprocess
@@ -27,6 +26,7 @@ from types import TracebackType
 from ..._disk import disk_errno, disk_error
 from ..._ffmpeg import ffmpeg_process
 from ..._fileio import fsync_dir, fsync_path
+from ..._logging import get_logger
 from ..._run_files import SEGMENT_FORMAT
 from ...errors import FFmpegError, InvalidSettingError, SegmentDiskError, SegmentExistsError
 from .colour import PIX_FMT, from_rgb_filter
@@ -38,7 +38,7 @@ __all__ = [
     "codec_name",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 MPEGTS_TIME_BASE = "1/90000"
 """Time base of every stream in an MPEG-TS file (its 90 kHz clock)."""
