@@ -1,14 +1,19 @@
 """Finding checkpoints in a checkpointing folder, and the one order they are listed in.
 
-The newest checkpoint is the one furthest along the run's timeline: the largest ``f_counter``
-stored inside it, then the latest creation time stored inside it, then the largest name. File
-modification times play no part: a copied (``cp -r``) or touched folder lists the same way. A
-checkpoint whose metadata cannot be read is listed as the newest: loading tries it first and, as
-it fails, falls back past it with a warning naming it.
+The newest checkpoint is the one furthest along the run's timeline. A checkpoint is *superseded*
+when a checkpoint written later (by the creation time stored inside both) does not descend from
+it: the run was resumed from an earlier point, so it lies on an abandoned stretch of the timeline
+(each checkpoint stores the names of the checkpoints before it on its own timeline, its lineage).
+Superseded checkpoints are kept, but listed as older than every current one. Among the rest, the
+largest ``f_counter`` stored inside wins, then the latest creation time, then the largest name.
+File modification times play no part: a copied (``cp -r``) or touched folder lists the same way.
+A checkpoint whose metadata cannot be read is listed as the newest: loading tries it first and,
+as it fails, falls back past it with a warning naming it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._logging import get_logger
@@ -17,20 +22,70 @@ from ..core.checkpointing import ARCHIVE_SUFFIX
 from ..errors import CheckpointLoadError
 from .archive import read_meta
 
-__all__ = ["checkpoint_candidates"]
+__all__ = ["checkpoint_candidates", "timeline_order"]
 
 logger = get_logger(__name__)
 
 
-def _timeline_key(archive: Path) -> tuple[bool, int, float, str]:
-    """Sort key, oldest first: f_counter, then creation time, then name; unreadable ones last."""
+@dataclass(frozen=True)
+class _Listed:
+    """What the order needs of one archive, from its ``meta.json`` alone."""
+
+    path: Path
+    readable: bool
+    name: str = ""
+    key: str = ""
+    f_counter: int = 0
+    created: float = 0.0
+    lineage: frozenset[str] | None = None
+    """Names of the checkpoints before it on its timeline; None for checkpoints without it."""
+
+
+def _listed(archive: Path) -> _Listed:
     try:
-        meta = read_meta(archive)  # checked: f_counter and created, if there, are numbers
+        meta = read_meta(archive)  # checked: fields, if there, have their types
     except CheckpointLoadError:
-        return True, 0, 0.0, archive.name
+        return _Listed(archive, readable=False)
     if "f_counter" not in meta:
-        return True, 0, 0.0, archive.name
-    return False, meta["f_counter"], float(meta.get("created", 0.0)), archive.name
+        return _Listed(archive, readable=False)
+    lineage = meta.get("lineage")
+    return _Listed(
+        archive,
+        True,
+        str(meta.get("name", archive.name)),
+        str(meta.get("key", "")),
+        meta["f_counter"],
+        float(meta.get("created", 0.0)),
+        None if lineage is None else frozenset(lineage),
+    )
+
+
+def _superseded(listed: list[_Listed]) -> set[Path]:
+    """Archives that a later checkpoint of the same run does not descend from."""
+    found = set()
+    for old in listed:
+        for new in listed:
+            later = new.created > old.created and new.key == old.key and new.name != old.name
+            if later and new.lineage is not None and old.name not in new.lineage:
+                found.add(old.path)
+                break
+    return found
+
+
+def timeline_order(archives: list[Path]) -> list[Path]:
+    """``archives`` oldest first along the run's timeline (see the module docstring).
+
+    Only each archive's ``meta.json`` is read; nothing is unpickled.
+    """
+    listed = [_listed(archive) for archive in archives]
+    readable = [item for item in listed if item.readable]
+    superseded = _superseded(readable)
+
+    def key(item: _Listed) -> tuple[bool, bool, int, float, str]:
+        current = item.path not in superseded
+        return not item.readable, current, item.f_counter, item.created, item.path.name
+
+    return [item.path for item in sorted(listed, key=key)]
 
 
 def checkpoint_candidates(folder: Path) -> list[Path]:
@@ -62,4 +117,4 @@ def checkpoint_candidates(folder: Path) -> list[Path]:
             f"{folder} holds no checkpoint (*{ARCHIVE_SUFFIX}); pass a checkpoint file or the "
             "checkpointing_dir of a run that has written one."
         )
-    return sorted(archives, key=_timeline_key, reverse=True)
+    return timeline_order(archives)[::-1]

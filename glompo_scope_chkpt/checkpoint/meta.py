@@ -58,6 +58,10 @@ def _is_segment_list(value: Any) -> bool:
     return isinstance(value, list) and all(_is_count(item) for item in value)
 
 
+def _is_name_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_name(item) for item in value)
+
+
 def _is_file_table(value: Any) -> bool:
     return isinstance(value, dict) and all(
         isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
@@ -73,6 +77,7 @@ _OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "package_version": (_is_short_text, "a version"),
     "state_version": (_is_count, "a version number"),
     "movie_segments": (_is_segment_list, "a list of segment numbers"),
+    "lineage": (_is_name_list, "a list of checkpoint names"),
 }
 """Fields a checkpoint writes; each may be absent, but when present must pass its check."""
 

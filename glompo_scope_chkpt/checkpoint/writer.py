@@ -29,6 +29,7 @@ from ..core.settings import ManagerSettings
 from ..core.state import STATE_VERSION, CheckpointRecord, PendingEvaluation, RunState
 from ..errors import CheckpointDiskError, CheckpointError, DiskWriteError
 from .archive import write_checkpoint
+from .locate import timeline_order
 from .payload import dumps_state
 
 __all__ = ["take_checkpoint", "apply_keep_past"]
@@ -40,7 +41,7 @@ def apply_keep_past(control: CheckpointingControl, newest: Path) -> list[Path]:
     """Delete the oldest matching checkpoints beyond ``keep_past``; return what was deleted."""
     if control.keep_past < 0:
         return []
-    earlier = [path for path in control.existing_checkpoints() if path != newest]
+    earlier = timeline_order([p for p in control.existing_checkpoints() if p != newest])
     doomed = earlier[: max(0, len(earlier) - control.keep_past)]
     for path in doomed:
         path.unlink(missing_ok=True)
@@ -124,6 +125,7 @@ def _write_archive(
                 "package_version": __version__,
                 "state_version": STATE_VERSION,
                 "movie_segments": state.movie_segments,
+                "lineage": [c.name for c in state.checkpoints[:-1]],
             }
             control = settings.checkpoint_control
             write_checkpoint(path, payload, meta, task, control.force_task_save)

@@ -203,7 +203,8 @@ class CheckpointingControl:
         Returns
         -------
         list of Path
-            Oldest first (by modification time, then name).
+            By name; :func:`~glompo_scope_chkpt.checkpoint.locate.timeline_order` orders them
+            along the run (``keep_past`` deletes by that order, never by file times).
         """
         if not self.checkpointing_dir.is_dir():
             return []
@@ -214,7 +215,7 @@ class CheckpointingControl:
             and path.is_file()
             and self.matches_naming_format(path.name[: -len(ARCHIVE_SUFFIX)])
         ]
-        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+        return sorted(found)
 
     def _next_free_count(self) -> int:
         """One past the largest ``%(count)`` of the files and folders named by the format."""
