@@ -36,7 +36,8 @@ class _Listed:
     name: str = ""
     key: str = ""
     f_counter: int = 0
-    created: float = 0.0
+    created: float | None = None
+    """When it was written (``meta.json``); None if it does not say."""
     lineage: frozenset[str] | None = None
     """Names of the checkpoints before it on its timeline; None for checkpoints without it."""
 
@@ -55,18 +56,26 @@ def _listed(archive: Path) -> _Listed:
         str(meta.get("name", archive.name)),
         str(meta.get("key", "")),
         meta["f_counter"],
-        float(meta.get("created", 0.0)),
+        None if "created" not in meta else float(meta["created"]),
         None if lineage is None else frozenset(lineage),
     )
 
 
 def _superseded(listed: list[_Listed]) -> set[Path]:
-    """Archives that a later checkpoint of the same run does not descend from."""
+    """Archives that a later checkpoint of the same run does not descend from.
+
+    Only checkpoints that say when they were written, and (the later one) what they descend
+    from, take part: one that says neither is never superseded and supersedes nothing. Only a
+    later checkpoint *behind* another can change the order, so a damaged lineage never hides a
+    checkpoint furthest along.
+    """
+    dated = [(item, item.created) for item in listed if item.created is not None]
     found = set()
-    for old in listed:
-        for new in listed:
-            later = new.created > old.created and new.key == old.key and new.name != old.name
-            if later and new.lineage is not None and old.name not in new.lineage:
+    for old, old_created in dated:
+        for new, new_created in dated:
+            later = new_created > old_created and new.key == old.key
+            behind = new.f_counter <= old.f_counter  # else the order by f_counter already holds
+            if later and behind and new.lineage is not None and old.name not in new.lineage:
                 found.add(old.path)
                 break
     return found
@@ -83,7 +92,8 @@ def timeline_order(archives: list[Path]) -> list[Path]:
 
     def key(item: _Listed) -> tuple[bool, bool, int, float, str]:
         current = item.path not in superseded
-        return not item.readable, current, item.f_counter, item.created, item.path.name
+        created = 0.0 if item.created is None else item.created
+        return not item.readable, current, item.f_counter, created, item.path.name
 
     return [item.path for item in sorted(listed, key=key)]
 
