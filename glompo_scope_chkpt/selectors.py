@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from .opt_selectors import BaseSelector, CycleSelector, OptimizerSpec
+from .opt_selectors import (
+    BaseSelector,
+    ChainSelector,
+    CycleSelector,
+    IterSpawnStop,
+    NOptimizersSpawnStop,
+    OptimizerSpec,
+    RandomSelector,
+    SpawnControl,
+)
 
-__all__ = ["OptimizerSpec", "BaseSelector", "CycleSelector"]
+__all__ = [
+    "OptimizerSpec",
+    "SpawnControl",
+    "BaseSelector",
+    "ChainSelector",
+    "CycleSelector",
+    "IterSpawnStop",
+    "NOptimizersSpawnStop",
+    "RandomSelector",
+]
