@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from .opt_selectors import (
-    BaseSelector,
-    ChainSelector,
-    CycleSelector,
-    IterSpawnStop,
-    NOptimizersSpawnStop,
-    OptimizerSpec,
-    RandomSelector,
-    SpawnControl,
-)
+from . import opt_selectors as _opt_selectors
+from .opt_selectors import *  # noqa: F403  (every public name, defined once there)
 
-__all__ = [
-    "OptimizerSpec",
-    "SpawnControl",
-    "BaseSelector",
-    "ChainSelector",
-    "CycleSelector",
-    "IterSpawnStop",
-    "NOptimizersSpawnStop",
-    "RandomSelector",
-]
+__all__ = _opt_selectors.__all__
