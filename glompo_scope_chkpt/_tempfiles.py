@@ -89,14 +89,27 @@ def temp_owner(name: str) -> TempOwner | None:
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this host (one of another user's counts)."""
+    """Whether a process ``pid`` runs on this host (one of another user's counts).
+
+    A zombie does not run: a killed process stays one until its parent (or, orphaned, the init
+    process, which may be slow) reaps it, and its files are leftovers already.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` is a zombie (Linux ``/proc``; elsewhere: never known to be one)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].startswith("Z")
 
 
 def is_leftover(path: Path, now: float | None = None) -> bool:

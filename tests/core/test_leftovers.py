@@ -10,8 +10,10 @@ import logging
 import os
 import random
 import shutil
+import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -86,6 +88,21 @@ def test_only_leftovers_of_ended_processes_are_removed(tmp_path, caplog):
     assert all(str(p) in line for p in removed)
     assert remove_leftovers([tmp_path]) == live  # its process has ended now
     assert all(p.exists() for p in keep)
+
+
+def test_a_leftover_of_a_killed_process_not_yet_reaped_is_removed(tmp_path):
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        child.kill()
+        deadline = time.monotonic() + 10
+        while not Path(f"/proc/{child.pid}/stat").read_text().split(") ")[-1].startswith("Z"):
+            assert time.monotonic() < deadline, "the killed child never became a zombie"
+            time.sleep(0.01)
+        leftover = tmp_path / f".glomporecording_final.png{TMP_MARK}{HOST}-{child.pid}-abcd1234"
+        leftover.write_bytes(b"half a picture")
+        assert remove_leftovers([tmp_path]) == [leftover] and not leftover.exists()
+    finally:
+        child.wait()
 
 
 def test_a_checkpoint_killed_midway_is_cleaned_up_by_the_next_session(tmp_path, caplog):
