@@ -44,8 +44,8 @@ class GloMPOManager(GloMPOAttributes):
     """
 
     def __init__(self) -> None:
-        self._settings: ManagerSettings | None = None
-        self._state: RunState | None = None
+        self._run: tuple[ManagerSettings, RunState] | None = None
+        """The settings and state, set together by setup or load."""
         self.task: Callable[[np.ndarray], float] | None = None
         self._resumed_from: ResumePoint | None = None
         self._last_result: Result | None = None
@@ -53,7 +53,7 @@ class GloMPOManager(GloMPOAttributes):
     @property
     def is_initialised(self) -> bool:
         """Whether the manager is set up or loaded, ready for :meth:`start_manager`."""
-        return self._settings is not None and self._state is not None
+        return self._run is not None
 
     @property
     def settings(self) -> ManagerSettings:
@@ -64,9 +64,7 @@ class GloMPOManager(GloMPOAttributes):
         InvalidSettingError
             If the manager is neither set up nor loaded.
         """
-        if self._settings is None:
-            raise self._not_ready()
-        return self._settings
+        return self._ready()[0]
 
     @property
     def state(self) -> RunState:
@@ -77,15 +75,14 @@ class GloMPOManager(GloMPOAttributes):
         InvalidSettingError
             If the manager is neither set up nor loaded.
         """
-        if self._state is None:
-            raise self._not_ready()
-        return self._state
+        return self._ready()[1]
 
-    @staticmethod
-    def _not_ready() -> InvalidSettingError:
-        return InvalidSettingError(
-            "The manager is not set up: call setup(...)/new_manager(...) or load_manager(...)."
-        )
+    def _ready(self) -> tuple[ManagerSettings, RunState]:
+        if self._run is None:
+            raise InvalidSettingError(
+                "The manager is not set up: call setup(...)/new_manager(...) or load_manager(...)."
+            )
+        return self._run
 
     # ------------------------------------------------------------------------------ creation
     @classmethod
@@ -223,8 +220,8 @@ class GloMPOManager(GloMPOAttributes):
         given.update(translate_glompo_keywords(glompo_keywords, given, known=given))
         settings = ManagerSettings.build(**given)
         self._clear_outputs(settings)
-        self._settings, self.task = settings, task
-        self._state = RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
+        self.task = task
+        self._run = settings, RunState(key=uuid.uuid4().hex, rng=np.random.default_rng(seed))
         self._resumed_from, self._last_result = None, None
         return self
 
@@ -315,7 +312,7 @@ class GloMPOManager(GloMPOAttributes):
         if settings.summary_files >= 3:
             log_path = settings.working_dir / LOG_FILENAME
             check_log(log_path, state.key, len(settings.bounds), state.f_counter)
-        self._settings, self._state, self.task = settings, state, loaded.task
+        self._run, self.task = (settings, state), loaded.task
         self._resumed_from = ResumePoint(
             loaded.contents.meta["name"], Path(os.path.abspath(archive.parent))
         )
