@@ -8,16 +8,15 @@ Checkpoints fall mid-population, with evaluations pending and a hunter killing o
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import dill
-import h5py
 import pytest
+
+from tests.helpers.fresh import first_difference, in_fresh_process, log_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the script runs outside pytest: no imports
 LOG_NAME = "glompo_log.h5"
@@ -112,39 +111,6 @@ def main(argv: list[str]) -> None:
 
 
 # -------------------------------------------------------------------------------------- helpers
-def _in_fresh_process(args: list[str], hash_seed: int, script: str = __file__) -> dict[str, Any]:
-    """Run ``script`` (this file's :func:`main`) with ``args`` in a new interpreter hashing with
-    ``hash_seed``; return what it printed last, as JSON."""
-    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _log_rows(path: Path) -> list[tuple[int, str, bytes, bytes]]:
-    """Every ``iter_history`` row as ``(call_id, group, x bytes, fx bytes)``, by ``call_id``."""
-    rows = []
-    with h5py.File(path, "r") as f:
-        for name, group in f.items():
-            if not name.startswith("optimizer_"):
-                continue
-            for row in group["iter_history"][()]:
-                x, fx = row["x"].tobytes(), row["fx"].tobytes()
-                rows.append((int(row["call_id"]), name, x, fx))
-    return sorted(rows)
-
-
-def _first_difference(rows: list[tuple], reference: list[tuple]) -> int | None:
-    """The ``call_id`` from which ``rows`` no longer repeat ``reference``, or ``None``."""
-    for row, expected in zip(rows, reference, strict=False):
-        if row != expected:
-            return expected[0]
-    return None if len(rows) == len(reference) else min(len(rows), len(reference)) + 1
-
-
 def _saved_state(archive: Path, tmp: Path) -> Any:
     from glompo_scope_chkpt.checkpoint.archive import read_checkpoint
 
@@ -169,22 +135,24 @@ def test_resume_from_every_checkpoint_in_a_fresh_process_replays_the_run(
     tmp_path: Path, optimizer: str
 ) -> None:
     config = dict(CASES[optimizer], optimizer=optimizer)
-    reference = _in_fresh_process(["run", json.dumps(config), str(tmp_path)], hash_seed=1)
+    reference = in_fresh_process(__file__, ["run", json.dumps(config), str(tmp_path)], hash_seed=1)
     assert reference["f_counter"] == config["budget"]
     assert reference["killed"] >= 1
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) == config["budget"] // config["every"]
     _assert_checkpoints_cut_populations(checkpoints, config, tmp_path / "extract")
-    reference_rows = _log_rows(tmp_path / "reference" / LOG_NAME)
+    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
     assert len(reference_rows) == config["budget"]
 
     for number, checkpoint in enumerate(checkpoints, start=2):
         work = tmp_path / checkpoint.name.split(".")[0]
         work.mkdir()
         shutil.copy(tmp_path / "reference" / LOG_NAME, work / LOG_NAME)  # as a killed job left it
-        resumed = _in_fresh_process(["resume", str(checkpoint), str(work)], hash_seed=number)
-        rows = _log_rows(work / LOG_NAME)
-        first = _first_difference(rows, reference_rows)
+        resumed = in_fresh_process(
+            __file__, ["resume", str(checkpoint), str(work)], hash_seed=number
+        )
+        rows = log_rows(work / LOG_NAME)
+        first = first_difference(rows, reference_rows)
         assert first is None, f"resumed from {checkpoint.name}: rows differ from call {first} on"
         assert resumed == reference, f"resumed from {checkpoint.name}"
 

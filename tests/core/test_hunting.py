@@ -192,22 +192,17 @@ def main(argv: list[str]) -> None:
 
 @pytest.mark.slow
 def test_a_run_with_hunters_resumed_in_a_fresh_process_replays_the_run(tmp_path: Path):
-    from tests.core.test_exact_resume import (
-        LOG_NAME,
-        _first_difference,
-        _in_fresh_process,
-        _log_rows,
-        _saved_state,
-    )
+    from tests.core.test_exact_resume import LOG_NAME, _saved_state
+    from tests.helpers.fresh import first_difference, in_fresh_process, log_rows
 
-    reference = _in_fresh_process(["run", str(tmp_path)], hash_seed=1, script=__file__)
+    reference = in_fresh_process(__file__, ["run", str(tmp_path)], hash_seed=1)
     assert reference["f_counter"] == BUDGET
     reasons = " ".join(reference["ends"].values())
     assert "age test" in reasons or "value test" in reasons  # the generator was drawn from
     assert "hunted by optimizer" in reasons
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) == BUDGET // EVERY
-    reference_rows = _log_rows(tmp_path / "reference" / LOG_NAME)
+    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
 
     for number, checkpoint in enumerate(checkpoints[1:3], start=2):
         state = _saved_state(checkpoint, tmp_path / "extract")
@@ -216,10 +211,8 @@ def test_a_run_with_hunters_resumed_in_a_fresh_process_replays_the_run(tmp_path:
         work = tmp_path / checkpoint.name.split(".")[0]
         work.mkdir()
         shutil.copy(tmp_path / "reference" / LOG_NAME, work / LOG_NAME)
-        resumed = _in_fresh_process(
-            ["resume", str(checkpoint), str(work)], hash_seed=number, script=__file__
-        )
-        first = _first_difference(_log_rows(work / LOG_NAME), reference_rows)
+        resumed = in_fresh_process(__file__, ["resume", str(checkpoint), str(work)], number)
+        first = first_difference(log_rows(work / LOG_NAME), reference_rows)
         assert first is None, f"resumed from {checkpoint.name}: rows differ from call {first} on"
         assert resumed == reference, f"resumed from {checkpoint.name}"
 

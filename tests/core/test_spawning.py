@@ -8,9 +8,7 @@ the script those processes run (``python test_spawning.py``).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from glompo_scope_chkpt.engine.spawning import RunView, evaluation_budget
 from glompo_scope_chkpt.errors import GloMPOError
 from glompo_scope_chkpt.hunters import StagnationHunter
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
+from tests.helpers.fresh import in_fresh_process, log_rows
 from tests.helpers.tasks import rastrigin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the processes import the tests from there
@@ -118,28 +117,6 @@ def main(argv: list[str]) -> None:
 
 
 # -------------------------------------------------------------------------------------- helpers
-def _in_fresh_process(args: list[str], hash_seed: int) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _log_rows(path: Path) -> list[tuple[int, str, bytes, bytes]]:
-    rows = []
-    with h5py.File(path, "r") as f:
-        for name, group in f.items():
-            if name.startswith("optimizer_"):
-                for row in group["iter_history"][()]:
-                    rows.append(
-                        (int(row["call_id"]), name, row["x"].tobytes(), row["fx"].tobytes())
-                    )
-    return sorted(rows)
-
-
 def _log_metadata(path: Path) -> dict[str, dict[str, Any]]:
     with h5py.File(path, "r") as f:
         return {
@@ -162,8 +139,8 @@ def _log_metadata(path: Path) -> dict[str, dict[str, Any]]:
     ],
 )
 def test_a_resume_in_a_fresh_process_replays_the_run(tmp_path: Path, case: str) -> None:
-    reference = _in_fresh_process(["run", case, str(tmp_path)], hash_seed=1)
-    reference_rows = _log_rows(tmp_path / "reference" / LOG_NAME)
+    reference = in_fresh_process(__file__, ["run", case, str(tmp_path)], hash_seed=1)
+    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
     assert len(reference_rows) == reference["f_counter"]
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) >= 3
@@ -173,8 +150,10 @@ def test_a_resume_in_a_fresh_process_replays_the_run(tmp_path: Path, case: str) 
         work = tmp_path / checkpoint.name.split(".")[0]
         work.mkdir()
         shutil.copy(tmp_path / "reference" / LOG_NAME, work / LOG_NAME)  # as a killed job left it
-        resumed = _in_fresh_process(["resume", str(checkpoint), str(work)], hash_seed=number)
-        assert _log_rows(work / LOG_NAME) == reference_rows, f"resumed from {checkpoint.name}"
+        resumed = in_fresh_process(
+            __file__, ["resume", str(checkpoint), str(work)], hash_seed=number
+        )
+        assert log_rows(work / LOG_NAME) == reference_rows, f"resumed from {checkpoint.name}"
         assert resumed == reference, f"resumed from {checkpoint.name}"
 
 
@@ -200,7 +179,7 @@ def test_when_spawning_stops_the_run_ends_once_the_running_optimizers_end(
     assert result.stats["end_reason"] == (
         "every optimizer has ended; NOptimizersSpawnStop(3) allows no more optimizers to start"
     )
-    assert len(_log_rows(manager.settings.working_dir / LOG_NAME)) == 120
+    assert len(log_rows(manager.settings.working_dir / LOG_NAME)) == 120
 
 
 def test_a_selector_refusing_from_the_start_ends_the_run_at_once(make_manager) -> None:
