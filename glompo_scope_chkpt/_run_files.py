@@ -25,6 +25,7 @@ __all__ = [
     "SEGMENT_FOLDER",
     "SEGMENT_FORMAT",
     "SEGMENT_SUFFIX",
+    "STITCH_FORMATS",
     "SUMMARY_FILENAME",
     "TRAJECTORY_BEST_FILENAME",
     "TRAJECTORY_FILENAME",
@@ -49,8 +50,22 @@ OUTPUT_FILES = (LOG_FILENAME, SUMMARY_FILENAME, TRAJECTORY_FILENAME, TRAJECTORY_
 
 DEFAULT_MOVIE = "glomporecording.mp4"
 """The stitched movie unless ``movie_kwargs['outfile']`` names another."""
-MOVIE_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".ts": "mpegts"}
-"""Suffixes the stitched movie may have, and the ffmpeg muxer each one selects."""
+STITCH_FORMATS: dict[str, tuple[str, str | None]] = {
+    ".mp4": ("mp4", None),
+    ".m4v": ("mp4", None),
+    ".mov": ("mov", None),
+    ".mkv": ("matroska", None),
+    ".ts": ("mpegts", None),
+    ".webm": ("webm", "libvpx-vp9"),
+    ".gif": ("gif", "gif"),
+}
+"""Suffixes a stitched movie may have: the ffmpeg muxer each selects, and the encoder it needs.
+
+``None``: the segments' H.264 fits, so they may be stream-copied. The others (for sharing: WebM
+plays in every browser, a GIF anywhere) are always re-encoded with their encoder.
+"""
+MOVIE_FORMATS = {suffix: muxer for suffix, (muxer, needs) in STITCH_FORMATS.items() if not needs}
+"""Suffixes the recorded movie (``movie_kwargs['outfile']``) may have, and each one's muxer."""
 
 _ROLLBACK_MARK = ".rollback-"
 

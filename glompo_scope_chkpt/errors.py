@@ -22,6 +22,7 @@ __all__ = [
     "FFmpegNotFoundError",
     "FFmpegError",
     "StitchError",
+    "NoFrameError",
     "UnsafeArchiveError",
     "ScopeError",
     "SegmentExistsError",
@@ -106,6 +107,10 @@ class FFmpegError(GloMPOError):
 
 class StitchError(GloMPOError):
     """Movie segments could not be probed, stitched or verified."""
+
+
+class NoFrameError(StitchError):
+    """A movie file holds no complete frame: it is empty, or was cut before its first frame."""
 
 
 class ScopeError(GloMPOError):

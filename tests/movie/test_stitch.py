@@ -148,8 +148,8 @@ def test_output_may_not_be_an_input(tmp_path, same):
 
 def test_bad_requests_are_refused(tmp_path):
     a = make_segment(tmp_path / "a.ts", 5, size=SMALL)
-    with pytest.raises(StitchError, match=r"movie format of .*out\.gif"):
-        stitch([a], tmp_path / "out.gif")
+    with pytest.raises(StitchError, match=r"movie format of .*out\.avi"):
+        stitch([a], tmp_path / "out.avi")
     with pytest.raises(StitchError, match="does not exist"):
         stitch([a], tmp_path / "no" / "out.mp4")
     with pytest.raises(StitchError, match="Unknown stitch mode"):

@@ -13,7 +13,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,17 +23,16 @@ from ..._fileio import atomic_path
 from ..._logging import get_logger
 from ..._run_files import MOVIE_FORMATS
 from ...errors import FFmpegError, StitchDiskError, StitchError
-from ..video.colour import PIX_FMT, SCALE_TO_OURS, tagging_filters
 from ..video.probe import probe
 from ..video.video_info import VideoInfo
+from .chapters import CHAPTER_MUXERS, ChapterMark, part_starts, write_ffmetadata
+from .encoding import Encoding
 from .plan import StitchReport, _same_fps
+from .reencode import Plan, copy_args, gif_args, palette_args, reencode_args, with_chapters
 
 __all__: list[str] = []  # helpers of :func:`~.stitch.stitch` only
 
 _log = get_logger(__name__)
-
-_CRF_CODECS = {"libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1"}
-_PRESET_CODECS = {"libx264", "libx265"}
 
 ProgressCallback = Callable[[float], None]
 
@@ -77,61 +76,6 @@ def _concat_list(infos: Sequence[VideoInfo], folder: Path, quick_open: bool = Tr
     listing = folder / "concat.txt"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return listing
-
-
-def _copy_args(listing: Path, tmp: Path, fmt: str) -> list[str]:
-    import ffmpeg
-
-    options = {"c": "copy", "f": fmt}
-    if fmt in ("mp4", "mov"):
-        options["movflags"] = "+faststart"
-    node = ffmpeg.input(str(listing), f="concat", safe=0).video.output(str(tmp), **options)
-    return ["-loglevel", "error", "-y", *node.get_args()]
-
-
-def _reencode_args(
-    infos: Sequence[VideoInfo],
-    tmp: Path,
-    fmt: str,
-    plan: tuple[tuple[int, int], float],
-    codec: str,
-    crf: int,
-    preset: str | None,
-) -> list[str]:
-    import ffmpeg
-
-    (width, height), fps = plan
-    rate = str(Fraction(fps).limit_denominator(100_000))
-    streams = []
-    for info in infos:
-        stream = (
-            ffmpeg.input(str(info.path.resolve()))
-            .video.filter("setpts", "PTS-STARTPTS")
-            .filter(
-                "scale",
-                width,
-                height,
-                force_original_aspect_ratio="decrease",
-                force_divisible_by=2,
-                **SCALE_TO_OURS,
-            )
-            .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
-            .filter("setsar", 1)
-            .filter("fps", fps=rate)
-        )
-        for name, step in tagging_filters():
-            stream = stream.filter(name, **step)
-        streams.append(stream)
-    joined = ffmpeg.concat(*streams, v=1, a=0) if len(streams) > 1 else streams[0]
-    options: dict[str, object] = {"vcodec": codec, "pix_fmt": PIX_FMT, "f": fmt}
-    if codec in _CRF_CODECS:
-        options["crf"] = crf
-    if preset and codec in _PRESET_CODECS:
-        options["preset"] = preset
-    if fmt in ("mp4", "mov"):
-        options["movflags"] = "+faststart"
-    node = joined.output(str(tmp), **options)
-    return ["-y", "-progress", "pipe:1", "-nostats", *node.get_args()]
 
 
 def _memory_file() -> BinaryIO:
@@ -221,29 +165,91 @@ def _disk_errors(output: Path) -> Iterator[None]:
         raise disk_error(StitchDiskError, "the stitched movie", output, exc, then, detail) from exc
 
 
-def _write(
-    parts: Sequence[VideoInfo],
-    output: Path,
-    fmt: str,
-    use_copy: bool,
-    plan: tuple[tuple[int, int], float],
-    encoding: tuple[str, int, str | None],
-    progress: ProgressCallback | None,
-    work: Path,
-) -> StitchReport:
-    with _disk_errors(output), atomic_path(output) as tmp:
-        if use_copy:
-            try:
-                run_ffmpeg(_copy_args(_concat_list(parts, work), tmp, fmt))
-            except FFmpegError as exc:  # an ffmpeg older than 5.0 knows no per-file options
-                if disk_errno(exc) is not None:
-                    raise
-                run_ffmpeg(_copy_args(_concat_list(parts, work, quick_open=False), tmp, fmt))
-            report = _verify(tmp, parts, parts[0].fps, "copy", output)
-            if progress is not None:
-                progress(1.0)
-        else:
-            args = _reencode_args(parts, tmp, fmt, plan, *encoding)
-            _run_reencode(args, sum(p.duration for p in parts), progress)
-            report = _verify(tmp, parts, plan[1], "reencode", output)
+@dataclass(frozen=True)
+class Job:
+    """One stitch as planned: the parts, where they go, and how.
+
+    Attributes
+    ----------
+    parts
+        The parts, in order (a part cut short already replaced by its complete frames).
+    output, fmt
+        The movie to write and its muxer.
+    plan
+        The output's size and frame rate when re-encoding.
+    encoding
+        The encoder settings when re-encoding.
+    chapters
+        The chapters to write (left out where the container has none).
+    progress
+        Called with the finished fraction.
+    work
+        A scratch folder for the concat list, the chapters and a GIF's palette.
+    """
+
+    parts: Sequence[VideoInfo]
+    output: Path
+    fmt: str
+    plan: Plan
+    encoding: Encoding
+    chapters: Sequence[ChapterMark]
+    progress: ProgressCallback | None
+    work: Path
+
+
+def _chapter_file(job: Job, exact: bool) -> Path | None:
+    """Write the job's chapters for an output at its frame rate; None if there are none."""
+    if not job.chapters or job.fmt not in CHAPTER_MUXERS:
+        return None
+    fps = job.plan[1] if not exact else job.parts[0].fps
+    starts = part_starts(job.parts, fps, exact)
+    total = starts[-1] + (job.parts[-1].frames if exact else round(job.parts[-1].duration * fps))
+    return write_ffmetadata(job.chapters, starts, total, fps, job.work / "chapters.txt")
+
+
+def _scaled(progress: ProgressCallback | None, low: float, high: float) -> ProgressCallback | None:
+    """``progress`` for one pass of several: its fractions mapped onto ``low`` to ``high``."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(low + (high - low) * fraction)
+
+
+def _encode(job: Job, tmp: Path) -> StitchReport:
+    """Re-encode the parts into ``tmp`` (a GIF in two passes) and verify it."""
+    seconds = sum(p.duration for p in job.parts)
+    exact = all(_same_fps(p.fps, job.plan[1]) for p in job.parts)
+    if job.fmt == "gif":
+        palette = job.work / "palette.png"
+        _run_reencode(
+            palette_args(job.parts, palette, job.plan), seconds, _scaled(job.progress, 0, 0.3)
+        )
+        args = gif_args(job.parts, tmp, job.plan, palette)
+        _run_reencode(with_chapters(args, None), seconds, _scaled(job.progress, 0.3, 1))
+    else:
+        args = reencode_args(job.parts, tmp, job.fmt, job.plan, job.encoding)
+        _run_reencode(with_chapters(args, _chapter_file(job, exact)), seconds, job.progress)
+    return _verify(tmp, job.parts, job.plan[1], "reencode", job.output)
+
+
+def _copy(job: Job, tmp: Path) -> StitchReport:
+    """Stream-copy the parts into ``tmp`` and verify it."""
+    chapters = _chapter_file(job, exact=True)
+    try:
+        run_ffmpeg(
+            with_chapters(copy_args(_concat_list(job.parts, job.work), tmp, job.fmt), chapters)
+        )
+    except FFmpegError as exc:  # an ffmpeg older than 5.0 knows no per-file options
+        if disk_errno(exc) is not None:
+            raise
+        listing = _concat_list(job.parts, job.work, quick_open=False)
+        run_ffmpeg(with_chapters(copy_args(listing, tmp, job.fmt), chapters))
+    report = _verify(tmp, job.parts, job.parts[0].fps, "copy", job.output)
+    if job.progress is not None:
+        job.progress(1.0)
     return report
+
+
+def _write(job: Job, use_copy: bool) -> StitchReport:
+    """Write the job's movie by stream copy or re-encoding, verified, then renamed into place."""
+    with _disk_errors(job.output), atomic_path(job.output) as tmp:
+        return _copy(job, tmp) if use_copy else _encode(job, tmp)

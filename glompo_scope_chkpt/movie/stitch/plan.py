@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..._run_files import MOVIE_FORMATS
+from ..._run_files import STITCH_FORMATS
 from ...errors import StitchError
 from ..video.video_info import VideoInfo
 
@@ -90,6 +90,7 @@ def incompatibility(
     infos: Sequence[VideoInfo],
     fps: float | None = None,
     size: tuple[int, int] | None = None,
+    output: Path | None = None,
 ) -> str | None:
     """Say why the inputs cannot be stream-copied into one movie, or return None if they can.
 
@@ -99,7 +100,13 @@ def incompatibility(
         Probes of the inputs, in order.
     fps, size
         A frame rate or size asked for the output; stream copy cannot change them.
+    output
+        The movie to write: a format that needs its own encoder (``.webm``, ``.gif``) is
+        always re-encoded.
     """
+    needs = STITCH_FORMATS.get(output.suffix.lower(), ("", None))[1] if output else None
+    if needs is not None:
+        return f"a {output.suffix.lower()} movie is encoded with {needs}"  # type: ignore[union-attr]
     first = infos[0]
     for info in infos[1:]:
         for attr in ("codec", "width", "height", "pix_fmt", "time_base"):
@@ -155,11 +162,11 @@ def check_output(inputs: Sequence[Path], output: Path, force: bool) -> str:
         If the suffix is unknown, the folder is missing or not writable, ``output`` is a folder
         or one of the ``inputs``, or it exists and ``force`` is False.
     """
-    fmt = MOVIE_FORMATS.get(output.suffix.lower())
+    fmt, _needs = STITCH_FORMATS.get(output.suffix.lower(), (None, None))
     if fmt is None:
         raise StitchError(
             f"Cannot tell the movie format of {output}: name it with one of "
-            f"{', '.join(MOVIE_FORMATS)} (e.g. .mp4)."
+            f"{', '.join(STITCH_FORMATS)} (e.g. .mp4)."
         )
     if not output.parent.is_dir():
         raise StitchError(f"Cannot write {output}: the folder {output.parent} does not exist.")

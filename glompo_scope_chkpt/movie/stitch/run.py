@@ -30,7 +30,9 @@ from ..._tempfiles import scratch_dir
 from ...errors import DiskWriteError, FFmpegError, StitchError
 from ..video.probe import probe
 from ..video.video_info import VideoInfo
-from .ffmpeg import ProgressCallback, _remux_complete_frames, _write
+from .chapters import ChapterMark, input_chapters
+from .encoding import Encoding, output_codec
+from .ffmpeg import Job, ProgressCallback, _remux_complete_frames, _write
 from .plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
 
 __all__ = ["stitch"]
@@ -44,12 +46,14 @@ def stitch(
     mode: str = "auto",
     fps: float | None = None,
     size: tuple[int, int] | None = None,
-    codec: str = "libx264",
+    codec: str | None = None,
     crf: int = 20,
     force: bool = False,
     progress: ProgressCallback | None = None,
     preset: str | None = "veryfast",
     infos: Sequence[VideoInfo] | None = None,
+    chapters: Sequence[ChapterMark] | None = None,
+    threads: int | None = None,
 ) -> StitchReport:
     """Stitch movie files, in order, into one movie and verify it.
 
@@ -58,7 +62,8 @@ def stitch(
     inputs
         The movie files, in playing order (any container FFmpeg reads).
     output
-        The movie to write; its suffix picks the container (``.mp4``, ``.mkv``, ``.mov``, ``.ts``).
+        The movie to write; its suffix picks the container (``.mp4``, ``.mkv``, ``.mov``, ``.ts``,
+        or, always re-encoded, ``.webm`` in VP9 and ``.gif`` through a palette pass).
     mode
         ``"auto"`` (stream copy when the inputs are compatible, else re-encode; a copy that fails
         verification is redone by re-encoding), ``"copy"`` or ``"reencode"``.
@@ -66,13 +71,20 @@ def stitch(
         Output frame rate and ``(width, height)``; default: the highest input frame rate and the
         largest input's size. Smaller inputs are scaled to fit and padded (re-encode only).
     codec, crf, preset
-        Encoder settings for re-encoding (yuv420p output).
+        Encoder settings for re-encoding (yuv420p output); ``codec`` defaults to the format's
+        own (``libvpx-vp9`` for ``.webm``, ``gif`` for ``.gif``, else ``libx264``).
+    threads
+        Encoder threads; default every CPU the job has.
     force
         Replace ``output`` if it exists (only once the new movie has been verified).
     infos
         Probes of ``inputs`` already made (one per input, same order); probed here otherwise.
     progress
         Called with the finished fraction (0 to 1) while re-encoding, and with 1.0 at the end.
+    chapters
+        The chapters to write (e.g. :func:`~.chapters.timeline_chapters` of a run's timeline);
+        None keeps the chapters the inputs carry, each moved to where its input starts. MPEG-TS
+        and GIF outputs carry none.
 
     Returns
     -------
@@ -88,11 +100,12 @@ def stitch(
     FFmpegError
         If ffmpeg fails; the message holds the command and its stderr.
     """
+    output = Path(output)
+    codec = output_codec(output, codec)
     _check_request(mode, fps, size, crf, codec)
     paths = [Path(p) for p in inputs]
     if not paths:
         raise StitchError("Nothing to stitch: give at least one movie file.")
-    output = Path(output)
     fmt = check_output(paths, output, force)
     if infos is None:
         infos = [probe(p) for p in paths]
@@ -101,7 +114,7 @@ def stitch(
     for info in infos:
         if info.has_audio:
             _log.warning("%s has an audio stream: only the video is stitched", info.path)
-    reason = incompatibility(infos, fps, size)
+    reason = incompatibility(infos, fps, size, output)
     if mode == "copy" and reason:
         raise StitchError(
             f"Cannot stream-copy these movies into {output}: {reason}. Re-encode them instead "
@@ -114,14 +127,16 @@ def stitch(
             _remux_complete_frames(info, work, n) if info.truncated else info
             for n, info in enumerate(infos)
         ]
-        encoding = (codec, crf, preset)
+        marks = input_chapters(infos) if chapters is None else chapters
+        encoding = Encoding(codec, crf, preset, threads)
+        job = Job(parts, output, fmt, plan, encoding, marks, progress, work)
         try:
-            report = _write(parts, output, fmt, use_copy, plan, encoding, progress, work)
+            report = _write(job, use_copy)
         except (StitchError, FFmpegError) as exc:
             if not (use_copy and mode == "auto") or isinstance(exc, DiskWriteError):
                 raise  # a full disk is no codec mismatch: re-encoding would fail the same way
             _log.warning("stream copy failed (%s); re-encoding instead", str(exc).splitlines()[0])
-            report = _write(parts, output, fmt, False, plan, encoding, progress, work)
+            report = _write(job, False)
     _log.info(
         "stitched %d movies into %s (%s): %d frames, %.2f s, verified",
         len(paths), output, report.mode_used, report.frames, report.duration,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..._logging import get_logger
 from ..._run_files import SEGMENT_FORMAT
-from ...errors import StitchError
+from ...errors import NoFrameError, StitchError
+from .av_errors import av_error_reason, is_no_frame
 from .video_info import VideoInfo
 
 __all__ = ["TS_PACKET_SIZE", "probe", "sha256_file"]
@@ -129,7 +130,7 @@ def _read_info(av, path: Path) -> VideoInfo:
     if cut_ts and times:
         times.pop()  # the last frame's data is incomplete
     if not times:
-        raise StitchError(f"{path} holds no complete video frame: it is empty or damaged.")
+        raise NoFrameError(f"{path} holds no complete video frame: it is empty or damaged.")
     rate = _frame_rate(times, time_base, declared)
     if rate is None:
         raise StitchError(f"{path}: the frame rate of its video stream is unknown.")
@@ -168,22 +169,28 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
 
     Raises
     ------
+    NoFrameError
+        If the file is empty or holds no complete frame (cut before its first one).
     StitchError
-        If the file is missing, unreadable, holds no video stream or no complete frame; the
-        message names the file.
+        If the file is missing, unreadable or holds no video stream; the message names the file
+        and says why in words (never an FFmpeg error code).
     """
     path = Path(path)
     if not path.is_file():
         what = "is a folder, not a movie file" if path.is_dir() else "does not exist"
         raise StitchError(f"Movie file {path} {what}: check the path.")
+    if path.stat().st_size == 0:
+        raise NoFrameError(f"Movie file {path} is empty (0 bytes): it never received a frame.")
     av = _import_av()
     try:
         info = _read_info(av, path)
     except StitchError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise StitchError(
-            f"Cannot read movie file {path}: {exc}. It is not a movie or it is damaged."
+        kind = NoFrameError if is_no_frame(exc) else StitchError
+        raise kind(
+            f"Cannot read movie file {path}: {av_error_reason(exc)}. It is not a movie or it is "
+            "damaged."
         ) from exc
     _log.debug("probed %s: %s", path, info)
     return info
