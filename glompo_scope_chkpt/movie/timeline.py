@@ -36,6 +36,7 @@ from .confine import working_dir_entry
 from .manifest import Manifest
 from .recording_losses import RecordingLosses
 from .segment_record import SegmentRecord
+from .stitch.chapters import timeline_chapters
 from .stitch.run import stitch
 from .video.probe import probe
 from .video.video_info import VideoInfo
@@ -364,11 +365,13 @@ class MovieTimeline:
         if not (self.recording and stitch_movie) or self._failure is not None:
             return None
         self.manifest.verify_files(checksums=True)  # a segment changed on disk is not stitched
-        segments = [self.manifest.absolute(r) for r in self.manifest.timeline()]
+        records = self.manifest.timeline()
+        segments = [self.manifest.absolute(r) for r in records]
         if not segments:
             logger.warning("No movie segment was recorded: %s is not made.", self.outfile)
             return None
-        report = stitch(segments, self.outfile, mode="auto", force=True)
+        chapters = timeline_chapters(records)
+        report = stitch(segments, self.outfile, mode="auto", force=True, chapters=chapters)
         logger.info(
             "Movie %s: %d frames from %d segments (%s)",
             self.outfile,
