@@ -7,6 +7,7 @@ carriage returns; so the bar is drawn only when stderr is a terminal, by tqdm.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,15 @@ __all__ = ["progress_bar"]
 
 _BAR = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}"
 _STEPS = 1000
+
+
+def _terminal_size() -> tuple[int, int]:
+    """Columns and lines of stderr's terminal; 80 x 24 where it reports none (a bare pty)."""
+    try:
+        columns, lines = os.get_terminal_size(sys.stderr.fileno())
+    except (AttributeError, ValueError, OSError):
+        columns = lines = 0
+    return columns or 80, lines or 24
 
 
 def _on_terminal() -> bool:
@@ -41,7 +51,12 @@ def progress_bar(quiet: bool, desc: str = "encoding") -> Iterator[Callable[[floa
                 return
             from tqdm import tqdm
 
-            bar = state["bar"] = tqdm(total=_STEPS, desc=desc, file=sys.stderr, bar_format=_BAR)
+            # tqdm draws nothing on a terminal that reports no size
+            columns, lines = _terminal_size()
+            bar = state["bar"] = tqdm(
+                total=_STEPS, desc=desc, file=sys.stderr, bar_format=_BAR, ncols=columns,
+                nrows=lines,
+            )  # fmt: skip
         bar.update(max(0, int(fraction * _STEPS) - bar.n))
 
     try:

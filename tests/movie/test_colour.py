@@ -99,3 +99,12 @@ def test_a_reencode_keeps_colours_and_tags(tmp_path):
     stitch(parts, movie, mode="reencode")
     assert _tags(movie) == BT709_TV
     _assert_true_colours(movie)
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".gif"])
+def test_movies_to_share_keep_colours(tmp_path, suffix):
+    """VP9 is tagged like H.264; a GIF's palette pass keeps each solid colour."""
+    movie = tmp_path / f"movie{suffix}"
+    stitch([_segment(tmp_path / "a.ts")], movie)
+    for found, wanted in zip(_decoded_colours(movie), COLOURS, strict=True):
+        assert max(abs(a - b) for a, b in zip(found, wanted, strict=True)) <= TOLERANCE, found
