@@ -237,8 +237,12 @@ def _close_outputs(
     movie: RunMovie | None,
     stitch: bool,
 ) -> Path | None:
-    """Finish the movie, close the log, write the summaries: every step is tried.
+    """Close the log, write the summaries, then finish the movie: every step is tried.
 
+    The quick outputs come first and the stitch, which may take minutes, last: a scheduler's
+    SIGTERM is held until the stitch ends, but a SIGKILL after its grace time then finds the
+    log, the summary and the plots written, and every segment complete in the manifest, so
+    ``stitch-movies WORKING_DIR`` (or a session resumed from the last checkpoint) makes the movie.
     The first failure is raised once all steps ran; later ones (a full disk fails them all)
     are logged, so the run ends with one error.
     """
@@ -253,9 +257,6 @@ def _close_outputs(
             failures.append(exc)
             return None
 
-    movie_path = None
-    if movie is not None:
-        movie_path = attempt(lambda: movie.finish(state.f_counter, stitch_movie=stitch))
     if log is not None:
         ended = {"end_reason": state.end_reason or "", "sessions": len(state.sessions)}
         attempt(lambda: log.set_root_attrs(**ended))
@@ -267,6 +268,9 @@ def _close_outputs(
         attempt(lambda: write_yaml_summary(settings.working_dir / SUMMARY_FILENAME, summary))
         if settings.summary_files >= 2:
             attempt(lambda: write_trajectory_plots(settings.working_dir, state.history))
+    movie_path = None
+    if movie is not None:
+        movie_path = attempt(lambda: movie.finish(state.f_counter, stitch_movie=stitch))
     if failures:
         raise failures[0]
     return movie_path
