@@ -263,6 +263,8 @@ def test_stitch_movies_block(run_folder, tmp_path):
     assert frames(tmp_path / "everything.mp4") == sum(s["frames"] for s in segments)
     assert frames(tmp_path / "all.mp4") == 3 + 4 + 5
     assert video_size(tmp_path / "all.mp4") == "1280x720"
+    assert frames(tmp_path / "share.webm") == sum(s["frames"] for s in segments)
+    assert video_size(tmp_path / "share.gif") == "480x320" and frames(tmp_path / "share.gif") > 0
 
 
 # ----------------------------------------------------------------- "Beyond one machine"

@@ -1,9 +1,10 @@
 """Joining movie segments with ffmpeg, and verifying the joined movie before it is kept.
 
-The one concern here is running ffmpeg once a stitch has been planned: recovering the complete
-frames of a segment cut short, the concat demuxer stream copy, the concat filter re-encode that
-normalises every segment to one size and frame rate (with progress reports), and the probe that
-compares the written movie with its parts before it is renamed into place.
+The one concern here is running ffmpeg once a stitch has been planned (a :class:`Job`):
+recovering the complete frames of a segment cut short, the concat demuxer stream copy, the
+re-encode (a GIF in two passes) with progress reports, the chapters file placed on the output's
+frames, and the probe that compares the written movie with its parts before it is renamed into
+place. The command lines themselves are built in :mod:`.reencode`.
 """
 
 from __future__ import annotations
