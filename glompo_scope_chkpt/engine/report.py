@@ -53,6 +53,7 @@ def run_summary(settings: ManagerSettings, state: RunState) -> dict[str, Any]:
             "generator": repr(settings.generator),
             "status_frequency": settings.status_frequency,
             "share_best_solutions": settings.share_best_solutions,
+            "replay_evaluations": settings.replay_evaluations,
         },
         "result": {
             "x": None if state.best_x is None else state.best_x.tolist(),
