@@ -44,6 +44,10 @@ def _stats_lines(stats: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"evaluations: {stats['f_counter']}{took} over {stats.get('sessions', 1)} session(s)"
         )
+    if stats.get("evaluations_replayed"):
+        saved = stats.get("replay_seconds_saved")
+        about = f" (about {saved:.1f} s saved)" if isinstance(saved, (int, float)) else ""
+        lines.append(f"replayed from the log: {stats['evaluations_replayed']}{about}")
     if "optimizers_started" in stats:
         ended = ", ".join(
             f"{stats.get(f'optimizers_{kind}', 0)} {kind}"

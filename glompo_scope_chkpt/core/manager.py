@@ -119,6 +119,7 @@ class GloMPOManager(GloMPOAttributes):
         hunt_frequency: int = 100,
         status_frequency: float = 600,
         share_best_solutions: bool = False,
+        replay_evaluations: bool = True,
         **glompo_keywords: Any,
     ) -> GloMPOManager:
         """Configure a new optimization.
@@ -171,6 +172,11 @@ class GloMPOManager(GloMPOAttributes):
             Hand every new best point to each running optimizer that takes one (an
             ``inject(x, fx)`` method, e.g. :class:`CMAOptimizer` with ``injection_frequency``),
             and to each optimizer that starts after it.
+        replay_evaluations
+            On resume, answer the evaluations the log's rolled-back rows already hold from those
+            rows instead of calling the task, for points bit for bit equal to the logged ones
+            (needs ``summary_files=3``). A task with ``deterministic = False`` is never
+            replayed; pass ``False`` if the task changed since those rows were logged.
         **glompo_keywords
             GloMPO's names: ``backend`` (``"threads"``, ``"processes"``, ``"processes_forced"``:
             the executor), ``killing_conditions`` (the hunter), ``x0_generator`` (the
@@ -216,6 +222,7 @@ class GloMPOManager(GloMPOAttributes):
             hunt_frequency=hunt_frequency,
             status_frequency=status_frequency,
             share_best_solutions=share_best_solutions,
+            replay_evaluations=replay_evaluations,
         )
         given.update(translate_glompo_keywords(glompo_keywords, given, known=given))
         settings = ManagerSettings.build(**given)
@@ -274,7 +281,8 @@ class GloMPOManager(GloMPOAttributes):
             ``task_loader(dir) -> task`` rebuilds a task saved with ``checkpoint_save(dir)``.
         **overrides
             Settings replacing the saved ones (``executor``, ``max_jobs``, ``working_dir``,
-            ``convergence_checker``, ``checkpoint_control``, ``visualisation``, ...), also under
+            ``convergence_checker``, ``checkpoint_control``, ``visualisation``,
+            ``replay_evaluations``, ...), also under
             GloMPO's names (``backend``, ``killing_conditions``, ...; see :meth:`setup`).
             ``visualisation_args`` are merged key by key into the saved ones.
 

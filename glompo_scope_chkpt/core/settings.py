@@ -51,6 +51,7 @@ OVERRIDABLE = {
     "checkpoint_signals",
     "status_frequency",
     "share_best_solutions",
+    "replay_evaluations",
 }
 FIXED = {"bounds", "seed", "generator"}
 
@@ -133,6 +134,7 @@ class ManagerSettings:
     hunt_frequency: int = 100
     status_frequency: float = 600.0
     share_best_solutions: bool = False
+    replay_evaluations: bool = True
     executor_instance: cf.Executor | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -180,6 +182,7 @@ class ManagerSettings:
             hunt_frequency=kwargs.get("hunt_frequency", 100),
             status_frequency=kwargs.get("status_frequency", 600.0),
             share_best_solutions=kwargs.get("share_best_solutions", False),
+            replay_evaluations=kwargs.get("replay_evaluations", True),
         )
         settings._apply(kwargs, raw_vis=kwargs.get("visualisation_args"))
         return settings
@@ -242,6 +245,10 @@ class ManagerSettings:
         self.hunt_frequency = require_count("hunt_frequency", self.hunt_frequency)
         self.status_frequency = require_positive("status_frequency", self.status_frequency)
         self._check_sharing()
+        if not isinstance(self.replay_evaluations, bool):
+            raise InvalidSettingTypeError(
+                f"replay_evaluations must be True or False, got {self.replay_evaluations!r}."
+            )
         summary_files = require_count("summary_files", self.summary_files, minimum=0)
         if summary_files > 3:
             raise InvalidSettingError(

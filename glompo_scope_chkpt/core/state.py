@@ -98,6 +98,10 @@ class SessionRecord:
     ended: float | None = None
     f_counter_end: int | None = None
     end_reason: str | None = None
+    replayed: int = 0
+    """Evaluations answered from the log's rolled-back rows instead of the task."""
+    replay_seconds_saved: float = 0.0
+    """Estimated wall seconds those replayed evaluations saved."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
 from .outputs import RunLog, RunMovie
+from .replay import Replay, ReplayedCall
 from .signals import SignalCatcher
 from .spawning import start_optimizer
 from .status import status_line
@@ -41,6 +42,7 @@ logger = get_logger(__name__)
 _POLL_SECONDS = 0.1  # how often the working dir is checked for CHKPT and STOP_x files
 _WAIT_SECONDS = 0.1  # longest wait for a result before the loop looks around again
 _ASK_CRASH_LIMIT = 10  # optimizers crashed in ask() in a row, no point asked, that end the run
+_LOG_WRITE_SECONDS = 1.0  # longest a processed row waits before it is written (replay finds it)
 
 
 class Session:
@@ -79,7 +81,7 @@ class Session:
         self.in_flight_per_opt: Counter[int] = Counter()
         self.interrupt_checkpoint: Path | None = None
         self.converged = False
-        self.last_checkpoint_time = self.last_status = self.started
+        self.last_checkpoint_time = self.last_status = self.last_log_write = self.started
         self.f_counter_start = state.f_counter
         self.next_poll = 0.0
         self.stop_warned: set[str] = set()
@@ -92,6 +94,7 @@ class Session:
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         self.kills_at_convergence = state.history.kills_at_convergence()
         self.hunting = Hunting(settings, state)
+        self.replay = None if log is None else Replay.open(settings, state, task)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
         state.next_iter_checkpoint = (
             (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
@@ -177,6 +180,7 @@ class Session:
     def _loop(self) -> None:
         while True:
             self._process_finished()
+            self._write_log_if_due()
             if self._should_stop():
                 break
             self._fill_slots()
@@ -217,6 +221,17 @@ class Session:
             self.state.end_reason = f"interrupted by {name}; {written}"
             return True
         return False
+
+    def _write_log_if_due(self) -> None:
+        """Write the rows processed so far when the last write is a while ago.
+
+        A killed session thus leaves in its log all but the last second of evaluations, and the
+        run resumed from its checkpoint replays them (:mod:`.replay`).
+        """
+        now = time.monotonic()
+        if self.log is not None and now - self.last_log_write >= _LOG_WRITE_SECONDS:
+            self.last_log_write = now
+            self.log.write()
 
     def _look_around(self) -> None:
         now = time.monotonic()
@@ -294,10 +309,12 @@ class Session:
             )
 
     def _submit(self, ev: PendingEvaluation) -> None:
-        future: cf.Future | CompletedCall
-        if self.inline:
+        future: cf.Future | CompletedCall | None = None
+        if self.replay is not None:  # a point the log holds: the task is not called
+            future = self.replay.answer(ev.x)
+        if future is None and self.inline:
             future = CompletedCall(self.task, ev.x)
-        else:
+        elif future is None:
             future = self.executor.submit(self.task, ev.x)
         self.in_flight[future] = ev
         self.in_flight_per_opt[ev.opt_id] += 1
@@ -354,6 +371,8 @@ class Session:
         record.n_evals += 1
         if self.log is not None:
             self.log.put_iteration(ev.opt_id, call_id, ev.x, fx)
+            if isinstance(future, ReplayedCall) and self.replay is not None:
+                self.replay.processed(future, ev.opt_id, call_id, self.log)
         if failure is not None:
             self._evaluation_failed(record, call_id, failure, exc)
         elif fx == fx:  # not nan

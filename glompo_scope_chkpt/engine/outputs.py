@@ -57,6 +57,10 @@ class RunLog(Protocol):
         """Write every buffered row and make it durable; called before each checkpoint."""
         ...
 
+    def write(self) -> None:
+        """Write every buffered row to the file, without ``fsync`` (a killed process keeps it)."""
+        ...
+
     def close(self) -> None:
         """Flush and close the file; the last call, made whatever way the session ended."""
         ...

@@ -14,9 +14,16 @@ __all__ = ["run_result", "run_stats", "run_summary"]
 
 
 def run_stats(state: RunState) -> dict[str, Any]:
-    """The run's figures: evaluations, time, sessions, optimizers, checkpoints, end reason."""
+    """The run's figures: evaluations, time, sessions, optimizers, checkpoints, end reason.
+
+    ``evaluations_replayed`` counts the evaluations answered from the log's rolled-back rows
+    instead of the task (see :mod:`.replay`), ``replay_seconds_saved`` estimates the wall time
+    that saved; both over the sessions of the run's timeline.
+    """
     return {
         "f_counter": state.f_counter,
+        "evaluations_replayed": sum(s.replayed for s in state.sessions),
+        "replay_seconds_saved": round(sum(s.replay_seconds_saved for s in state.sessions), 3),
         "end_reason": state.end_reason,
         "elapsed_seconds": round(state.elapsed_before, 3),
         "sessions": len(state.sessions),
@@ -46,6 +53,7 @@ def run_summary(settings: ManagerSettings, state: RunState) -> dict[str, Any]:
             "generator": repr(settings.generator),
             "status_frequency": settings.status_frequency,
             "share_best_solutions": settings.share_best_solutions,
+            "replay_evaluations": settings.replay_evaluations,
         },
         "result": {
             "x": None if state.best_x is None else state.best_x.tolist(),

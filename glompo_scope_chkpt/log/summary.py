@@ -1,7 +1,8 @@
 """Summary files written at the end of an optimization (``summary_files`` levels 1 and 2).
 
 Level 1 is a human-readable YAML file, ``glompo_manager_log.yml``: the manager passes a mapping
-of settings, result, why the run ended, the time and evaluations used across all sessions, the
+of settings, result, why the run ended, the time and evaluations used across all sessions (and
+how many of them were replayed from the log on resume, with the time that saved), the
 checkpoints made and the movie segments. Level 2 adds two plots of every optimizer's trajectory,
 ``trajectories.png`` (``fx`` against ``call_id``) and ``trajectories_best.png`` (the running best
 of each optimizer), drawn from the manager's :class:`~glompo_scope_chkpt.core.history.History`.

@@ -330,6 +330,19 @@ class OptimizationLog:
         """
         self._write_batch(durable=True)
 
+    def write(self) -> None:
+        """Write everything buffered, without ``fsync``.
+
+        The rows then survive a killed process (not a crash of the machine), so that a resumed
+        run can replay them (:mod:`glompo_scope_chkpt.engine.replay`).
+
+        Raises
+        ------
+        LogDiskError, LogFileError
+            As :meth:`flush`.
+        """
+        self._write_batch()
+
     def close(self) -> None:
         """Flush and close the file; closing again does nothing.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,15 @@ import h5py
 
 from tests.helpers.paths import REPO_ROOT
 
-__all__ = ["first_difference", "in_fresh_process", "log_rows"]
+__all__ = ["first_difference", "in_fresh_process", "killed_in_fresh_process", "log_rows"]
+
+
+def _run(script: str, args: list[str], hash_seed: int) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def in_fresh_process(script: str, args: list[str], hash_seed: int) -> dict[str, Any]:
@@ -25,13 +34,15 @@ def in_fresh_process(script: str, args: list[str], hash_seed: int) -> dict[str, 
 
     Returns what the script printed last, as JSON.
     """
-    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = _run(script, args, hash_seed)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def killed_in_fresh_process(script: str, args: list[str], hash_seed: int) -> None:
+    """Run ``script`` with ``args`` like :func:`in_fresh_process`; it must die of SIGKILL."""
+    done = _run(script, args, hash_seed)
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
 
 
 def log_rows(path: Path) -> list[tuple[int, str, bytes, bytes]]:

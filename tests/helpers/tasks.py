@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -152,3 +153,49 @@ class SleepySphere:
     def __call__(self, x: np.ndarray) -> float:
         time.sleep(self.seconds)
         return sphere(x)
+
+
+class CountsCalls:
+    """Rastrigin that appends each point it is called on to ``record`` (hex of its bytes).
+
+    Each call first sleeps ``sleep`` seconds. With ``kill_at``, call ``kill_at - 1`` and call
+    ``kill_at`` sleep 1.2 s more (the manager's loop writes its log meanwhile, or right after),
+    then call ``kill_at`` SIGKILLs its own process. ``deterministic=False`` declares the task
+    non-deterministic.
+    """
+
+    def __init__(
+        self,
+        record: Path,
+        kill_at: int | None = None,
+        sleep: float = 0.0,
+        deterministic: bool = True,
+    ) -> None:
+        self.record, self.kill_at, self.sleep = Path(record), kill_at, sleep
+        self.deterministic = deterministic
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, x: np.ndarray) -> float:
+        with self.lock:
+            self.calls += 1
+            number = self.calls
+            with open(self.record, "a") as handle:
+                handle.write(np.asarray(x, dtype="<f8").tobytes().hex() + "\n")
+        time.sleep(self.sleep)
+        if self.kill_at is not None and number >= self.kill_at - 1:
+            time.sleep(1.2)
+            if number >= self.kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return rastrigin(x)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, lock=threading.Lock())
+
+
+def called_points(record: Path) -> list[str]:
+    """The points a :class:`CountsCalls` task was called on, in order (hex of their bytes)."""
+    return record.read_text().split() if record.exists() else []
