@@ -57,15 +57,11 @@ class Manifest:
         Optional: the run's working folder, relative to the manifest's folder (POSIX style, e.g.
         ``".."``); ``stitch-movies`` writes the stitched movie there by default.
 
-    Attributes
-    ----------
-    ended
-        Whether the run has ended (its timeline is complete); a session that starts sets it
-        back. Saved as ``"ended": true``; it closes the live playlist (:mod:`.playlist`).
-
     Notes
     -----
     Not thread-safe: one writer (the manager) owns the manifest while a run is going.
+    ``ended`` says the run has ended (saved as ``"ended": true``; a starting session clears
+    it); it closes the live playlist (:mod:`.playlist`).
     """
 
     FILENAME = MANIFEST_FILENAME
@@ -212,9 +208,7 @@ class Manifest:
 
     def save(self) -> None:
         """Write the manifest atomically (temporary file, fsync, rename), creating its folder.
-
-        The live playlist beside it (:mod:`.playlist`) is then rewritten the same way, so every
-        save updates both.
+        The live playlist beside it (:mod:`.playlist`) is then rewritten the same way.
 
         Every segment it lists complete must be on disk already (the segment writer fsyncs each
         file it closes, the timeline the folder it renames it in).
