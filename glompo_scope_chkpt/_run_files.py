@@ -20,6 +20,7 @@ __all__ = [
     "MANIFEST_FILENAME",
     "MOVIE_FORMATS",
     "OUTPUT_FILES",
+    "PLAYLIST_FILENAME",
     "RESULT_FILENAME",
     "ROLLBACK_GLOB",
     "SEGMENT_FOLDER",
@@ -96,6 +97,8 @@ ARCHIVE_SUFFIX = ".tar.gz"
 """Ending of a checkpoint file: ``<name>.tar.gz``."""
 MANIFEST_FILENAME = "movie_manifest.json"
 """The movie manifest, in the checkpointing directory."""
+PLAYLIST_FILENAME = "movie.m3u8"
+"""The live HLS playlist of the movie's timeline, beside the manifest."""
 SEGMENT_FOLDER = "segments"
 """Folder of the movie segments, in the checkpointing directory beside the manifest."""
 SEGMENT_SUFFIX = ".ts"

@@ -1,4 +1,4 @@
-"""``glompo-scope-chkpt``: the demonstration, running in a batch job, a look inside checkpoints.
+"""``glompo-scope-chkpt``: the demo, running in a batch job, a look inside checkpoints, a report.
 
 Exit codes: 0 success, 1 failure of the run or of reading a file, 2 usage error; ``run`` also
 75 (interrupted after a checkpoint: run it again to resume) and 130 (stopped by Ctrl-C).
@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="list the checkpoints of a folder, or show one")
     inspect.add_argument("path", help="a checkpoint (.tar.gz) or a checkpointing folder")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    report = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page about a run (movie, timeline, optimizers)",
+        description="Write one HTML file about the run in RUN_DIR (its working folder): the "
+        "movie with chapter links, the timeline of sessions and checkpoints, the optimizers "
+        "of the log, the result and the trajectory plots. It opens without a server or network.",
+    )
+    report.add_argument("run_dir", type=Path, help="the run's working folder")
+    report.add_argument("-o", "--output", type=Path, help="the page (default: RUN_DIR/report.html)")
+    report.add_argument(
+        "--embed-movie", action="store_true", help="embed the movie whatever its size"
+    )
     return parser
 
 
@@ -132,6 +144,19 @@ def _inspect_line(row: dict[str, Any]) -> str:
     )
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .run import EXIT_USAGE
+
+    try:
+        out = write_report(args.run_dir, args.output, args.embed_movie)
+    except InvalidSettingError as exc:
+        print(f"glompo-scope-chkpt report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(out)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .run import EXIT_USAGE, EarlySignals, run_stretch
 
@@ -152,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    commands = {"demo": _demo, "run": _run, "inspect": _inspect}
+    commands = {"demo": _demo, "run": _run, "inspect": _inspect, "report": _report}
     try:
         return commands[args.command](args)
     except GloMPOError as exc:

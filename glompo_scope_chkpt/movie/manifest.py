@@ -29,6 +29,7 @@ from .._logging import get_logger
 from .._run_files import DEFAULT_MOVIE, MANIFEST_FILENAME
 from ..errors import ManifestDiskError, ManifestError
 from .confine import outfile_problem, working_dir_problem
+from .playlist import write_playlist
 from .segment_record import SegmentRecord, _bad
 
 __all__ = ["MANIFEST_SCHEMA", "MANIFEST_VERSION", "Manifest"]
@@ -59,6 +60,8 @@ class Manifest:
     Notes
     -----
     Not thread-safe: one writer (the manager) owns the manifest while a run is going.
+    ``ended`` says the run has ended (saved as ``"ended": true``; a starting session clears
+    it); it closes the live playlist (:mod:`.playlist`).
     """
 
     FILENAME = MANIFEST_FILENAME
@@ -75,6 +78,7 @@ class Manifest:
         self.outfile = outfile
         self.working_dir = working_dir
         self.segments: list[SegmentRecord] = list(segments or [])
+        self.ended = False
         self._check_unique()
 
     @property
@@ -158,6 +162,9 @@ class Manifest:
             raise ManifestError(_bad(file, "'segments'", "is not a list"))
         outfile: Any = data.get("outfile")  # any JSON value: the setter checks it
         manifest = cls(file, outfile, None, data.get("working_dir"))
+        manifest.ended = data.get("ended", False)
+        if not isinstance(manifest.ended, bool):
+            raise ManifestError(_bad(file, "'ended'", "is not true or false"))
         manifest.segments = [SegmentRecord.from_dict(entry, file) for entry in entries]
         manifest._check_unique(validate=False)  # from_dict checked each entry
         return manifest
@@ -194,11 +201,14 @@ class Manifest:
         }
         if self.working_dir is not None:
             data["working_dir"] = self.working_dir
+        if self.ended:
+            data["ended"] = True
         data["segments"] = [r.to_dict() for r in sorted(self.segments, key=lambda r: r.index)]
         return data
 
     def save(self) -> None:
         """Write the manifest atomically (temporary file, fsync, rename), creating its folder.
+        The live playlist beside it (:mod:`.playlist`) is then rewritten the same way.
 
         Every segment it lists complete must be on disk already (the segment writer fsyncs each
         file it closes, the timeline the folder it renames it in).
@@ -215,6 +225,7 @@ class Manifest:
         with naming_disk(ManifestDiskError, "the movie manifest", self.path):
             make_dirs(self.folder)
             atomic_write_text(self.path, text)
+        write_playlist(self)
         _log.debug("saved movie manifest %s (%d segments)", self.path, len(self.segments))
 
     # ----------------------------------------------------------------------------- segments

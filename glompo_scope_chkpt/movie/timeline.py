@@ -99,6 +99,7 @@ class MovieTimeline:
         if self.recording:
             make_dirs(self.segment_dir)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
+            self.manifest.ended = False  # the playlist goes live again
             if inherit_from is not None and not self.manifest.segments:
                 self._inherit(Manifest.load(inherit_from), state.movie_segments)
             self.manifest.working_dir = working_dir_entry(working_dir, checkpointing_dir)
@@ -235,7 +236,8 @@ class MovieTimeline:
         self.manifest.add(record)
         try:
             self.manifest.save()
-            self.scope.start_segment(path)
+            played = sum(r.video.duration for r in self.manifest.timeline() if r.video is not None)
+            self.scope.start_segment(path, start=played)  # timestamps go on from the timeline's
         except BaseException:
             if self.scope.lost is not None and path.exists():
                 self.current = record  # ffmpeg made it: closed like any segment cut short
@@ -358,6 +360,9 @@ class MovieTimeline:
                         self.manifest.save()
                     if self.scope.lost is not None and not self.losses.stopped:
                         self._after_loss(restart=stitch_movie)
+                    if self.recording and stitch_movie:  # the run ended: close the playlist
+                        self.manifest.ended = True
+                        self.manifest.save()
                     if stitch_movie:
                         self._save_still()
         finally:

@@ -261,8 +261,8 @@ class LiveScope:
         """Process id of the renderer (for diagnostics)."""
         return self._proc.pid
 
-    def start_segment(self, path: str | os.PathLike[str]) -> None:
-        """Start recording a movie segment (MPEG-TS) at ``path``.
+    def start_segment(self, path: str | os.PathLike[str], start: float = 0.0) -> None:
+        """Start recording a movie segment (MPEG-TS) at ``path``, its clock at ``start`` seconds.
 
         Raises
         ------
@@ -284,7 +284,7 @@ class LiveScope:
                 f"Cannot start segment '{path}': '{self._segment}' is still recording; "
                 "close it first."
             )
-        writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
+        writer = {**self.args["writer_kwargs"], "start": start}  # fps, codec, bitrate, extra_args
         pid = self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
         self._segment = path
         self._encoder = None if pid is None else EncoderWatch(pid)

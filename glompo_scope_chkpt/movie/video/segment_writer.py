@@ -75,6 +75,9 @@ class SegmentWriter:
     ffmpeg
         The ffmpeg binary to run; by default the one :func:`~glompo_scope_chkpt._ffmpeg.ffmpeg_exe`
         finds when the segment starts.
+    start
+        Seconds of movie before this segment: its timestamps begin there, so the segments of a
+        timeline played one after another (the live playlist) have continuous timestamps.
 
     Raises
     ------
@@ -97,6 +100,7 @@ class SegmentWriter:
         bitrate: float | None = None,
         extra_args: Sequence[str] | None = None,
         ffmpeg: str | None = None,
+        start: float = 0.0,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise InvalidSettingError(
@@ -108,6 +112,7 @@ class SegmentWriter:
         self.path, self.width, self.height = Path(path), int(width), int(height)
         self.fps, self.codec, self.bitrate = float(fps), codec, bitrate
         self.extra_args, self.ffmpeg = list(extra_args or []), ffmpeg
+        self.start = float(start)
         self.frames = 0
         self._frame_bytes = self.width * self.height * 4
         self._stack: contextlib.ExitStack | None = None
@@ -135,6 +140,7 @@ class SegmentWriter:
         if self.bitrate is not None:
             args += ["-b:v", f"{self.bitrate:g}k"]
         args += ["-vf", from_rgb_filter(), "-pix_fmt", PIX_FMT, "-flush_packets", "1"]
+        args += ["-output_ts_offset", f"{self.start:.6f}"] if self.start else []
         args += self.extra_args
         return [*args, "-f", SEGMENT_FORMAT, str(self.path)]
 
