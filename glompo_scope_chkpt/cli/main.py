@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--checkpointing-dir", type=Path, help="checkpoints (default: <working-dir>/checkpoints)"
     )
+    from .render import add_render_parser
+
+    add_render_parser(sub)
     inspect = sub.add_parser("inspect", help="list the checkpoints of a folder, or show one")
     inspect.add_argument("path", help="a checkpoint (.tar.gz) or a checkpointing folder")
     inspect.add_argument("--json", action="store_true", help="print JSON")
@@ -132,6 +135,20 @@ def _inspect_line(row: dict[str, Any]) -> str:
     )
 
 
+def _render(args: argparse.Namespace) -> int:
+    from .render import overrides_of, render_run
+    from .run import EXIT_USAGE
+
+    try:
+        report = render_run(args.run_dir, args.out, overrides_of(args), args.from_checkpoint)
+    except InvalidSettingError as exc:
+        print(f"glompo-scope-chkpt render: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"movie {report.movie}: {report.frames} frames from {report.checkpoint}", end="")
+    print(f" and {report.log_rows} log rows past it" if report.log_rows else "")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .run import EXIT_USAGE, EarlySignals, run_stretch
 
@@ -152,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    commands = {"demo": _demo, "run": _run, "inspect": _inspect}
+    commands = {"demo": _demo, "run": _run, "inspect": _inspect, "render": _render}
     try:
         return commands[args.command](args)
     except GloMPOError as exc:

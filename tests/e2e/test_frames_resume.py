@@ -69,7 +69,9 @@ def _run(work: Path, at: int, signum: int) -> dict:
                 checkpoint_iter_frequency=FREQUENCY,
                 checkpointing_dir=work / "checkpoints",
                 naming_format="chk_%(count)",
+                checkpoint_at_conv=True,
             ),
+            summary_files=3,
             visualisation=True,
             visualisation_args=VIS,
         )
@@ -110,6 +112,25 @@ def test_interrupted_and_resumed_gives_the_uninterrupted_frames(tmp_path: Path) 
     frames = _movie(work)
     assert len(frames) == len(reference)
     assert [i for i, (a, b) in enumerate(zip(frames, reference, strict=True)) if a != b] == []
+
+
+def test_render_reproduces_the_live_frames(tmp_path: Path) -> None:
+    from glompo_scope_chkpt.cli.main import main
+
+    _session(tmp_path / "live")
+    out = tmp_path / "rendered.mp4"
+    assert main(["render", str(tmp_path / "live"), "-o", str(out)]) == 0
+    assert_decodes_cleanly(out)
+    assert frame_hashes(out) == _movie(tmp_path / "live")
+
+
+def test_render_names_the_folder_when_there_is_nothing_to_draw(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from glompo_scope_chkpt.cli.main import main
+
+    assert main(["render", str(tmp_path)]) == 2
+    assert str(tmp_path) in capsys.readouterr().err
 
 
 if __name__ == "__main__":
