@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--checkpointing-dir", type=Path, help="checkpoints (default: <working-dir>/checkpoints)"
     )
+    from .render import add_render_parser
+
+    add_render_parser(sub)
     inspect = sub.add_parser("inspect", help="list the checkpoints of a folder, or show one")
     inspect.add_argument("path", help="a checkpoint (.tar.gz) or a checkpointing folder")
     inspect.add_argument("--json", action="store_true", help="print JSON")
@@ -157,6 +160,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    from .render import overrides_of, render_run
+    from .run import EXIT_USAGE
+
+    try:
+        report = render_run(args.run_dir, args.out, overrides_of(args), args.from_checkpoint)
+    except InvalidSettingError as exc:
+        print(f"glompo-scope-chkpt render: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"movie {report.movie}: {report.frames} frames from {report.checkpoint}", end="")
+    print(f" and {report.log_rows} log rows past it" if report.log_rows else "")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from .run import EXIT_USAGE, EarlySignals, run_stretch
 
@@ -177,7 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    commands = {"demo": _demo, "run": _run, "inspect": _inspect, "report": _report}
+    commands = {
+        "demo": _demo,
+        "run": _run,
+        "inspect": _inspect,
+        "render": _render,
+        "report": _report,
+    }
     try:
         return commands[args.command](args)
     except GloMPOError as exc:

@@ -1,9 +1,14 @@
 """The movie of one run as a timeline of segments that follows the checkpoints.
 
-Each checkpoint closes the segment being recorded, renames it after the checkpoint, marks it
-``complete`` in the manifest, and starts the next one. Resuming from a checkpoint marks every
-segment recorded after it ``superseded``: kept on disk, never stitched. When the run ends the
-timeline is stitched into the configured movie in the working directory.
+Each checkpoint ends the segment being recorded at its ``f_counter`` and starts the next one,
+without waiting for the renderer: the segment keeps the ``recording`` status (with the
+checkpoint's name and ``f_counter_end``) until the renderer has drawn its last frame; it is then
+renamed after the checkpoint and marked ``complete`` (the manager's thread does this at its next
+evaluation, checkpoint or at the end). Resuming from a checkpoint marks every segment recorded
+after it ``superseded``: kept on disk, never stitched. A segment the checkpoint lists that was
+not finished (the run was killed while the renderer caught up) is superseded too, and drawn again
+by the new session from the checkpointed history, so no frame before the checkpoint is lost.
+When the run ends the timeline is stitched into the configured movie in the working directory.
 
 The movie never stops the optimization. When the renderer process dies or its ffmpeg is killed,
 the segment being recorded is closed with the frames it holds (probed; it is ``complete`` and
@@ -21,6 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +100,8 @@ class MovieTimeline:
         self.stem = Path(outfile).stem
         self.segment_dir = checkpointing_dir / SEGMENT_FOLDER
         self.current: SegmentRecord | None = None
+        self._ending: list[tuple[SegmentRecord, Future]] = []
+        """Segments ended at a checkpoint that the renderer has not finished, in order."""
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
@@ -106,6 +114,8 @@ class MovieTimeline:
             self._supersede(state.movie_segments if resumed_from is not None else [])
         self.scope = LiveScope(args, state.history)
         if self.recording:
+            if resumed_from is not None:
+                self._redraw_unfinished(resumed_from)
             self._start_next()
 
     def _inherit(self, earlier: Manifest, timeline: list[int]) -> None:
@@ -146,10 +156,36 @@ class MovieTimeline:
         logger.info("Segment %s was never written; dropped from the manifest", record.path)
         return False
 
+    def _redraw_unfinished(self, checkpoint: str) -> None:
+        """Draw again the segments the checkpoint lists that the renderer had not finished.
+
+        Each is superseded (its file kept) and replaced on the timeline by a new segment over
+        the same evaluations, drawn from the checkpointed history.
+        """
+        listed = [r for r in self.manifest.segments if r.index in self.state.movie_segments]
+        listed.sort(key=lambda r: r.index)
+        for position, old in enumerate(listed):
+            if old.status == "complete":
+                continue
+            following = listed[position + 1 : position + 2]
+            end = old.f_counter_end
+            if end is None:
+                after = following[0].f_counter_start if following else None
+                end = self.state.f_counter if after is None else after
+            if self._locate(old):
+                old.status = "superseded"
+            logger.info("Segment %s was not finished before the kill: drawn again", old.path)
+            self._next_start = old.f_counter_start or 0
+            self._start_segment()
+            assert self.current is not None  # just started
+            self._end_current(old.checkpoint or checkpoint, end)
+
     # -------------------------------------------------------------------------- hot path
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
         """An evaluation was added to the history."""
         self.scope.notify_point(opt_id, call_id, fx)
+        if self._ending and self._ending[0][1].done():
+            self._settle(wait=False)
         if self.scope.lost is not None and not self.losses.stopped:
             self._recover()
 
@@ -166,6 +202,7 @@ class MovieTimeline:
         Never raises: if recording cannot go on, the session stops recording, with a warning.
         """
         try:
+            self._settle(wait=True)
             if self.current is not None:
                 self._close_segment(self.current, "cut", None)
             self._after_loss()
@@ -236,8 +273,7 @@ class MovieTimeline:
         self.manifest.add(record)
         try:
             self.manifest.save()
-            played = sum(r.video.duration for r in self.manifest.timeline() if r.video is not None)
-            self.scope.start_segment(path, start=played)  # timestamps go on from the timeline's
+            self.scope.start_segment(path, record.f_counter_start)
         except BaseException:
             if self.scope.lost is not None and path.exists():
                 self.current = record  # ffmpeg made it: closed like any segment cut short
@@ -256,23 +292,63 @@ class MovieTimeline:
                 raise
             self.manifest.save()
 
-    def _close_segment(self, record: SegmentRecord, label: str, checkpoint: str | None) -> None:
-        """Finish the current segment ``record``, rename it after ``label``, complete the record.
+    def _close_segment(
+        self, record: SegmentRecord, label: str, checkpoint: str | None, last: bool = False
+    ) -> None:
+        """Finish the current segment ``record`` now (``last``: with the run's last frame)."""
+        self.current = None
+        record.f_counter_end = self.state.f_counter
+        self._finished(record, label, checkpoint, self._end_segment(self.state.f_counter, last))
+
+    def _end_segment(self, end: int, last: bool = False) -> Future:
+        """Ask the scope to end its segment at ``end``; a scope that is gone fails the future."""
+        try:
+            return self.scope.end_segment(end, last)
+        except Exception as exc:
+            future: Future = Future()
+            future.set_exception(exc)
+            return future
+
+    def _end_current(self, checkpoint: str, end: int) -> None:
+        """End the current segment at ``end`` for ``checkpoint``; the renderer finishes it later."""
+        record, self.current = self.current, None
+        assert record is not None  # the caller checked
+        record.checkpoint, record.f_counter_end = checkpoint, end
+        self._ending.append((record, self._end_segment(end)))
+
+    def _settle(self, wait: bool) -> None:
+        """Complete the ended segments the renderer has finished (all of them if ``wait``)."""
+        changed = False
+        while self._ending and (wait or self._ending[0][1].done()):
+            record, future = self._ending.pop(0)
+            assert record.checkpoint is not None  # set when it was ended
+            try:
+                self._finished(record, f"chk_{record.checkpoint}", record.checkpoint, future)
+            finally:
+                changed = True
+        if changed:
+            self.manifest.save()
+
+    def _finished(
+        self, record: SegmentRecord, label: str, checkpoint: str | None, future: Future
+    ) -> None:
+        """Rename the finished segment ``record`` after ``label`` and complete the record.
 
         The caller saves the manifest. A segment that cannot be renamed is completed under its
         recording name, closed by no checkpoint, and the error is raised. A segment whose
         renderer or ffmpeg died is completed with the frames it holds, or removed if it holds
-        none.
+        none; a segment that holds no frame at all is removed from the manifest.
         """
-        self.current = None
         video: VideoInfo | None
         try:
-            video = self.scope.close_segment()
+            video = future.result()
         except Exception:
             if self.scope.lost is None:
                 raise
             video = self._salvage(record)
         if video is None:
+            if record in self.manifest.segments:
+                self.manifest.segments.remove(record)
             return
         source = self.manifest.absolute(record)
         target = self.segment_dir / segment_name(self.stem, record.index, label)
@@ -292,12 +368,13 @@ class MovieTimeline:
         record.path = file.relative_to(self.manifest.folder).as_posix()
         record.describe(dataclasses.replace(video, path=file))
         record.status, record.checkpoint = "complete", checkpoint
-        record.f_counter_end = self.state.f_counter
 
     def on_checkpoint(self, name: str, f_counter: int, start_next: bool = True) -> list[int]:
-        """Close the current segment under the checkpoint's name; return the timeline's indices.
+        """End the current segment at the checkpoint; return the timeline's indices.
 
-        The manifest is saved once, with the closed segment complete and the next one listed.
+        Nothing waits for the renderer: the segment is completed (renamed under the
+        checkpoint's name) once the renderer has finished it. The manifest is saved once, with
+        the ended segment and the next one listed.
 
         Parameters
         ----------
@@ -311,15 +388,14 @@ class MovieTimeline:
         if not self.recording:
             return []
         with self._noting_failure():
+            self._settle(wait=False)
             if self.current is not None:
-                self._close_segment(self.current, f"chk_{name}", name)
+                self._end_current(name, f_counter)
             if self.scope.lost is not None and not self.losses.stopped:
+                self._settle(wait=True)
                 self._after_loss()
-                if self._next_start is not None and not self.losses.stopped:
-                    self._start_next()  # its segment held no frame: one frame for this checkpoint
-                    if self.current is not None:
-                        self._close_segment(self.current, f"chk_{name}", name)
-            timeline = [record.index for record in self.manifest.timeline()]
+            ending = [record for record, _ in self._ending]
+            timeline = sorted(r.index for r in [*self.manifest.timeline(), *ending])
             if start_next and not self.losses.stopped:
                 self._start_next()
             else:
@@ -355,8 +431,12 @@ class MovieTimeline:
         try:
             if self._failure is None:
                 with self._noting_failure():
+                    if self.recording:
+                        self._settle(wait=True)
+                        if stitch_movie and self.current is None and not self.losses.stopped:
+                            self._start_next()  # the run's last frame needs a segment
                     if self.recording and self.current is not None:
-                        self._close_segment(self.current, "final", None)
+                        self._close_segment(self.current, "final", None, last=stitch_movie)
                         self.manifest.save()
                     if self.scope.lost is not None and not self.losses.stopped:
                         self._after_loss(restart=stitch_movie)

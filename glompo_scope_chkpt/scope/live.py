@@ -11,13 +11,16 @@ needs: measured, a process encoding 90 frames/s beside a loop of 1 ms sleeps slo
 starve the commands the manager waits for on a busy machine).
 
 Data flow. The manager appends to its :class:`~glompo_scope_chkpt.core.history.History` and calls
-:meth:`LiveScope.notify_point`, which only counts (about 0.1 µs); every ``events_per_flush``
-evaluations it raises a one-slot frame request. A small sender thread in the manager's process
-takes the request, reads what the history gained with a :class:`~.cursor.HistoryCursor` (lock-free,
-see its docstring) and sends that delta to the renderer, then waits for the frame to be done.
-Requests raised meanwhile coalesce into the next delta: the manager never blocks, a slow renderer
-draws fewer frames, and no point is ever dropped. Commands (start and close a segment, a still)
-travel the same ordered channel, each with the latest delta, so they see every point.
+:meth:`LiveScope.notify_point`, which only notes the evaluation number (about 0.1 µs); every
+``events_per_flush`` evaluations it wakes a small sender thread in the manager's process, which
+reads what the history gained with a :class:`~.cursor.HistoryCursor` (lock-free, see its
+docstring) and sends that delta to the renderer with the *frontier*: the evaluation number up to
+which the history is complete. The renderer cuts what it receives into the frames fixed in
+advance (:mod:`.frames`) and draws each one; a slow renderer lags and catches up, but never
+drops or merges a frame, and the manager never waits for it. Commands (start and end a segment,
+a still) travel the same ordered channel, each with the latest delta. Ending a segment does not
+wait either: :meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn
+the segment's last frame and its ffmpeg has finished the file.
 
 If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
 pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
@@ -106,12 +109,13 @@ class LiveScope:
         self.args = validate_visualisation_args(args)
         self._every = self.args["events_per_flush"]
         self._count = 0
-        self._frame_pending = False
-        self.frames_requested = 0
-        self.frames_rendered = 0
+        self._frontier = 0
+        self._data_pending = False
+        self.frames_drawn = 0
+        """Frames the renderer has drawn so far, as it last reported (recorded or not)."""
         self._cursor = HistoryCursor(history)
         self._segment: Path | None = None
-        self._encoder: EncoderWatch | None = None
+        self._encoders: dict[Path, EncoderWatch] = {}
         self.lost: str | None = None
         self._closed = False
         self._dead: BaseException | None = None
@@ -126,25 +130,23 @@ class LiveScope:
 
     # -- hot path (manager thread) ---------------------------------------------------------------
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
-        """Count one evaluation already appended to the history; never blocks.
+        """Note one evaluation already appended to the history; never blocks.
 
-        Every ``events_per_flush`` calls a frame is requested. The values are read from the
-        history by the sender thread; the arguments exist for the manager's convenience.
+        The history is complete up to ``call_id`` (points are appended in evaluation order).
+        Every ``events_per_flush`` calls the sender thread is woken. The values are read from
+        the history by the sender thread; ``opt_id`` and ``fx`` exist for the manager's
+        convenience.
         """
+        self._frontier = call_id
         self._count += 1
         if self._count >= self._every:
             self._count = 0
-            self.frames_requested += 1
-            if not self._frame_pending:
-                self._frame_pending = True
+            if not self._data_pending:
+                self._data_pending = True
                 self._wake.set()
 
     def notify_marker(self, marker: Marker) -> None:
-        """Request a frame soon after ``marker`` was added to the history; never blocks."""
-        self.frames_requested += 1
-        if not self._frame_pending:
-            self._frame_pending = True
-            self._wake.set()
+        """Note a marker added to the history: it travels with the next delta; never blocks."""
 
     # -- sender thread ---------------------------------------------------------------------------
     def _exchange(self, kind: str, payload: Any = None) -> Any:
@@ -175,17 +177,16 @@ class LiveScope:
             self.lost = reason
             log.info("The scope's recording broke: %s", reason)
 
-    def _frame(self) -> None:
-        self._frame_pending = False
+    def _data(self) -> None:
+        self._data_pending = False
+        frontier = self._frontier  # read before the delta: the history holds all up to it
         try:
-            drawn = self._exchange("frame")
+            self.frames_drawn = self._exchange("data", frontier)
         except _ChannelError:
             raise
-        except Exception as exc:  # a failed segment: reported again when it is closed
+        except Exception as exc:  # a failed segment: reported again when it is ended
             if self.lost is None:
                 log.error("The scope could not record a frame: %s", exc)
-            drawn = False
-        self.frames_rendered += bool(drawn)
 
     def _command(self, kind: str, payload: Any, future: Future) -> None:
         if not future.set_running_or_notify_cancel():
@@ -207,8 +208,8 @@ class LiveScope:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                if self._frame_pending:
-                    self._frame()
+                if self._data_pending:
+                    self._data()
                 while True:
                     try:
                         kind, payload, future = self._commands.get_nowait()
@@ -236,13 +237,17 @@ class LiveScope:
                 if future.set_running_or_notify_cancel():
                     future.set_exception(self._dead)
 
-    def _call(self, kind: str, payload: Any = None) -> Any:
+    def _submit(self, kind: str, payload: Any = None) -> Future:
         future: Future = Future()
         with self._lock:
             if self._dead is not None:
                 raise ScopeError(f"The scope cannot {kind}: {self._dead}")
             self._commands.put((kind, payload, future))
         self._wake.set()
+        return future
+
+    def _call(self, kind: str, payload: Any = None) -> Any:
+        future = self._submit(kind, payload)
         try:
             return future.result(timeout=_COMMAND_TIMEOUT)
         except TimeoutError as exc:
@@ -261,8 +266,11 @@ class LiveScope:
         """Process id of the renderer (for diagnostics)."""
         return self._proc.pid
 
-    def start_segment(self, path: str | os.PathLike[str], start: float = 0.0) -> None:
-        """Start recording a movie segment (MPEG-TS) at ``path``, its clock at ``start`` seconds.
+    def start_segment(self, path: str | os.PathLike[str], start: int | None = None) -> None:
+        """Start recording a movie segment (MPEG-TS) at ``path``: the frames after ``start``.
+
+        ``start`` is an evaluation number, by default the last one noted; the history must be
+        complete up to it. Frames before it that were not drawn yet are drawn, not recorded.
 
         Raises
         ------
@@ -284,42 +292,77 @@ class LiveScope:
                 f"Cannot start segment '{path}': '{self._segment}' is still recording; "
                 "close it first."
             )
-        writer = {**self.args["writer_kwargs"], "start": start}  # fps, codec, bitrate, extra_args
-        pid = self._call("start", (str(path.absolute()), writer, ffmpeg_exe()))
+        writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
+        first = self._frontier if start is None else start
+        pid = self._call("start", (str(path.absolute()), first, writer, ffmpeg_exe()))
         self._segment = path
-        self._encoder = None if pid is None else EncoderWatch(pid)
+        if pid is not None:
+            self._encoders[path] = EncoderWatch(pid)
 
-    def close_segment(self) -> VideoInfo:
-        """Draw pending changes as a last frame, finish the segment and return its description.
+    def end_segment(self, end: int | None = None, last: bool = False) -> Future:
+        """End the segment being recorded after the frame at ``end``; never waits for it.
 
-        The description is what the renderer wrote, or a probe of the file when ``extra_args``
-        or an encoder unknown to the writer may have changed it.
+        Parameters
+        ----------
+        end
+            Evaluation number of the segment's end (a checkpoint's ``f_counter``), by default the
+            last one noted; the history must be complete up to it.
+        last
+            Add the run's last frame, showing everything the history holds (the run ended).
 
-        When this raises with :attr:`lost` set, the segment was cut short but its ffmpeg has
-        finished: the file holds what was written and may be probed.
+        Returns
+        -------
+        Future
+            Done when the renderer has drawn every frame up to ``end`` and ffmpeg has finished
+            the file; its result is the segment's description (what the renderer wrote, or a
+            probe of the file when ``extra_args`` or an unknown encoder may have changed it), or
+            ``None`` when the segment holds no frame (its file is removed). Its exception is an
+            :class:`~glompo_scope_chkpt.errors.FFmpegError` if ffmpeg failed, a
+            :class:`ScopeError` if the renderer stopped (with :attr:`lost` set, the file holds
+            what was written and may be probed).
 
         Raises
         ------
         ScopeError
             If no segment is being recorded, or the renderer stopped.
-        FFmpegError
-            If ffmpeg failed while recording this segment.
-        StitchError
-            If the segment must be probed and cannot be read.
         """
         if self._segment is None:
             raise ScopeError("No movie segment is being recorded; nothing to close.")
         path, self._segment = self._segment, None
-        try:
-            info = self._call("close_segment")
-        finally:
-            self._end_encoder()
-        return _described(path, info)
+        encoder = self._encoders.pop(path, None)
+        ending = self._submit("end", (self._frontier if end is None else end, last))
+        described: Future = Future()
 
-    def _end_encoder(self) -> None:
-        """Wait for the segment's ffmpeg to exit (the renderer reaps it, unless it died)."""
-        encoder, self._encoder = self._encoder, None
-        if encoder is not None:
+        def settle(done: Future) -> None:
+            if encoder is not None:
+                encoder.end(_ENCODER_TIMEOUT)
+            try:
+                frames, info = done.result()
+                described.set_result(_described(path, info) if frames else None)
+            except BaseException as exc:
+                described.set_exception(exc)
+
+        ending.add_done_callback(settle)
+        return described
+
+    def close_segment(self, last: bool = False) -> VideoInfo | None:
+        """End the segment being recorded with every frame noted so far, and wait for it.
+
+        Returns what the future of :meth:`end_segment` holds and raises what it raises, or
+        :class:`ScopeError` if the renderer does not finish in time.
+        """
+        future = self.end_segment(None, last)
+        try:
+            return future.result(timeout=_COMMAND_TIMEOUT)
+        except TimeoutError as exc:
+            raise ScopeError(
+                f"The scope's renderer did not finish the segment within {_COMMAND_TIMEOUT:g} s."
+            ) from exc
+
+    def _end_encoders(self) -> None:
+        """Wait for the segments' ffmpeg to exit (the renderer reaps it, unless it died)."""
+        encoders, self._encoders = self._encoders, {}
+        for encoder in encoders.values():
             encoder.end(_ENCODER_TIMEOUT)
 
     def save_still(self, path: str | os.PathLike[str]) -> None:
@@ -333,14 +376,14 @@ class LiveScope:
         self._call("still", str(Path(path).absolute()))
 
     def wait_idle(self) -> None:
-        """Block until every frame requested so far has been drawn.
+        """Block until every frame up to the last evaluation noted has been drawn.
 
         Raises
         ------
         ScopeError
             If the renderer stopped.
         """
-        self._call("sync")
+        self.frames_drawn = self._call("data", self._frontier)
 
     def close(self) -> VideoInfo | None:
         """Finish the open segment (if any), stop the renderer and its thread; idempotent.
@@ -349,7 +392,8 @@ class LiveScope:
         -------
         VideoInfo or None
             The closed segment (as :meth:`close_segment` describes it), or ``None`` if none was
-            recording, the recording was :attr:`lost`, or the scope was closed already.
+            recording, it holds no frame, the recording was :attr:`lost`, or the scope was
+            closed already.
 
         Raises
         ------
@@ -362,8 +406,10 @@ class LiveScope:
         path, self._segment = self._segment, None
         try:
             with contextlib.suppress(ScopeError):
-                info = self._call("quit")
-                return None if path is None or self.lost else _described(path, info)
+                frames, info = self._call("quit", self._frontier)
+                if path is None or self.lost or not frames:
+                    return None
+                return _described(path, info)
         finally:
             self._stop_process()
         return None
@@ -380,7 +426,7 @@ class LiveScope:
             log.error("The scope's renderer did not exit; killing it.")
             self._proc.kill()
             self._proc.wait()
-        self._end_encoder()
+        self._end_encoders()
         _LIVE.discard(self)
 
     def __enter__(self) -> LiveScope:

@@ -4,12 +4,15 @@ A :class:`~glompo_scope_chkpt.scope.live.LiveScope` starts this process with ``s
 (``python -c "from glompo_scope_chkpt.scope.renderer import renderer_main; renderer_main()"
 PARENT_PID NICENESS``) and talks to it over a pipe, one message at a time (see
 :func:`~glompo_scope_chkpt.scope.channel.send_message`). A message is ``(kind, delta, payload)``:
-``delta`` is what the manager's history gained since the last message, applied to the
-:class:`~glompo_scope_chkpt.scope.plot.ScopePlot` first, and ``kind`` is ``init`` (build the plot
-from the ``visualisation_args`` in ``payload``), ``frame``, ``start`` (open a
-:class:`~glompo_scope_chkpt.movie.video.segment_writer.SegmentWriter`), ``close_segment``,
-``still``, ``sync`` or ``quit``. Each is answered with ``("ok", value)`` or ``("error",
-exception)``; an exception that cannot be pickled travels as a
+``delta`` is what the manager's history gained since the last message, buffered by a
+:class:`~.frames.FrameSplitter` and drawn on the
+:class:`~glompo_scope_chkpt.scope.plot.ScopePlot` frame by frame, and ``kind`` is ``init``
+(build the plot from the ``visualisation_args`` in ``payload``), ``data`` (draw every frame up to
+the evaluation number ``payload``), ``start`` (open a
+:class:`~glompo_scope_chkpt.movie.video.segment_writer.SegmentWriter` recording the frames after
+an evaluation number), ``end`` (finish the segment with the frames up to an evaluation number,
+and the run's last frame if asked), ``still`` or ``quit``. Each is answered with ``("ok",
+value)`` or ``("error", exception)``; an exception that cannot be pickled travels as a
 :class:`~glompo_scope_chkpt.errors.ScopeError` describing it. ``start`` answers with the process id
 of the segment's ffmpeg. A failure of the segment because its ffmpeg was killed by a signal (not an
 error of ffmpeg's own) is answered with ``("lost", exception)``: the manager then records on in a
@@ -20,8 +23,8 @@ nice value, and keeps to one of the CPUs it may use; the ffmpeg it starts inheri
 It ignores Ctrl-C and SIGTERM: the manager closes the scope in order.
 
 Manager death. The renderer ends when its input does, or when it notices its parent changed while
-waiting for a message. Either way it writes the pending changes as a last frame and closes the open
-segment, so the movie keeps every point the manager sent.
+waiting for a message. Either way it draws the frames the manager promised and closes the open
+segment cleanly.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from .._logging import get_logger
 from ..errors import GloMPOError, ScopeError
 from ..movie.video.segment_writer import SegmentWriter
 from ..movie.video.video_info import VideoInfo
+from .cursor import HistoryDelta
+from .frames import FrameGrid, FrameSplitter
 
 __all__ = ["renderer_main"]
 
@@ -98,13 +103,25 @@ def _make_plot(args: Mapping[str, Any]) -> tuple[Any, Any, list[str]]:
 
 
 class _Renderer:
-    """State of the renderer process: the plots, the open segment and what the movie lacks."""
+    """State of the renderer process: the plots, the frames to draw and the open segment.
+
+    Frames are cut by a :class:`~.frames.FrameSplitter`: the frame at boundary ``b`` is drawn
+    once the manager promised (its ``frontier``) that the history up to ``b`` was sent. Every
+    frame is drawn, in order, also those no segment records (a resumed session redraws the run
+    from its start, so the picture's state matches the uninterrupted run's); a frame is encoded
+    when the open segment covers it (``start < b <= end``).
+    """
 
     def __init__(self) -> None:
         self.plot: Any = None
         self.window_plot: Any = None
+        self.splitter: FrameSplitter | None = None
         self.writer: SegmentWriter | None = None
-        self.movie_dirty = False
+        self.start = 0
+        """The open segment records the frames after this evaluation number."""
+        self.frontier = 0
+        self.drawn = 0
+        """Frames drawn so far (encoded or not)."""
         self.failed: Exception | None = None
         self.encoder_killed = False
         """Whether the segment failed because its ffmpeg was killed (answered as ``lost``)."""
@@ -114,11 +131,11 @@ class _Renderer:
         try:
             if kind == "init":
                 self.plot, self.window_plot, value = _make_plot(payload)
+                grid = FrameGrid(payload["events_per_flush"], payload["max_frames"])
+                self.splitter = FrameSplitter(grid, payload["show_resumes"])
+            assert self.splitter is not None  # init is the first message
             if delta:
-                self.plot.apply(delta)
-                if self.window_plot is not None:
-                    self.window_plot.apply(delta)
-                self.movie_dirty = True
+                self.splitter.add(delta)
             if kind != "init":
                 value = getattr(self, f"_on_{kind}")(payload)
             return ("ok", value)
@@ -132,11 +149,16 @@ class _Renderer:
             self.window_plot.canvas.blit(self.window_plot.figure.bbox)
             self.window_plot.canvas.flush_events()
 
-    def _write_frame(self) -> None:
+    def _draw(self, delta: HistoryDelta, encode: bool) -> None:
+        self.plot.apply(delta)
+        if self.window_plot is not None:
+            self.window_plot.apply(delta)
         pixels = self.plot.render()
+        self.drawn += 1
         self.show()
         writer = self.writer
-        assert writer is not None  # frames are written only while a segment is open
+        if not encode or writer is None:
+            return
         try:
             writer.write(pixels)
         except Exception as exc:
@@ -144,48 +166,63 @@ class _Renderer:
             writer.abort()
             self.encoder_killed = writer.killed
             raise
-        self.movie_dirty = False
 
-    def _on_frame(self, _payload: None) -> bool:
-        if self.writer is not None:
-            self._write_frame()
-            return True
-        if self.window_plot is not None:
-            self.show()
-            return True
-        return False
+    def _catch_up(self, frontier: int) -> None:
+        """Draw every frame up to ``frontier``; encode those the open segment covers."""
+        assert self.splitter is not None
+        self.frontier = max(self.frontier, frontier)
+        for boundary, delta in self.splitter.frames(self.frontier):
+            self._draw(delta, boundary > self.start)
 
-    def _on_start(self, payload: tuple[str, Mapping[str, Any], str]) -> int | None:
-        path, kwargs, ffmpeg = payload
+    def _on_data(self, frontier: int) -> int:
+        self._catch_up(frontier)
+        return self.drawn
+
+    def _on_start(self, payload: tuple[str, int, Mapping[str, Any], str]) -> int | None:
+        path, start, kwargs, ffmpeg = payload
         if self.writer is not None:
             raise ScopeError(f"Cannot start '{path}': '{self.writer.path}' is still recording.")
+        self._catch_up(start)  # frames before the segment: drawn, not recorded here
         width, height = self.plot.canvas.get_width_height(physical=True)
-        writer = SegmentWriter(path, width, height, ffmpeg=ffmpeg, **kwargs)
+        clock = self.drawn / kwargs["fps"]  # timestamps go on from the frames before it
+        writer = SegmentWriter(path, width, height, ffmpeg=ffmpeg, start=clock, **kwargs)
         self.writer, self.failed, self.encoder_killed = writer.setup(), None, False
+        self.start = start
         return writer.pid
 
-    def _on_close_segment(self, _payload: None) -> VideoInfo | None:
+    def _on_end(self, payload: tuple[int | None, bool]) -> tuple[int, VideoInfo | None]:
+        """Finish the open segment with the frames up to ``end`` (and the last frame if asked).
+
+        Returns the frames written and what the writer knows of the file (``None`` when a probe
+        must tell); a segment without frames is removed.
+        """
+        end, last = payload
         if self.writer is None:
             failed, self.failed = self.failed, None
             raise failed or ScopeError("No movie segment is being recorded; nothing to close.")
-        if self.movie_dirty or self.writer.frames == 0:
-            self._write_frame()
+        self._catch_up(self.frontier if end is None else end)
+        if last:
+            assert self.splitter is not None
+            self._draw(self.splitter.final(), True)
         writer, self.writer = self.writer, None
+        if writer.frames == 0:
+            writer.abort()
+            with contextlib.suppress(OSError):
+                os.unlink(writer.path)
+            return 0, None
         try:
             writer.close()
         except Exception:
             self.encoder_killed = writer.killed
             raise
-        return writer.info
+        return writer.frames, writer.info
 
     def _on_still(self, path: str) -> None:
         self.plot.save_png(path)
 
-    def _on_sync(self, _payload: None) -> None:
-        return None
-
-    def _on_quit(self, _payload: None) -> VideoInfo | None:
-        return self._on_close_segment(None) if self.writer is not None else None
+    def _on_quit(self, frontier: int) -> tuple[int, VideoInfo | None]:
+        self._catch_up(frontier)
+        return self._on_end((None, False)) if self.writer is not None else (0, None)
 
     @property
     def idle_interval(self) -> float:
@@ -193,13 +230,13 @@ class _Renderer:
         return 0.05 if self.window_plot is not None else 1.0
 
     def shutdown(self) -> None:
-        """Finish an open segment (with the pending changes) when the manager went away."""
+        """Finish an open segment with the frames the manager promised, when it went away."""
         if self.writer is None:
             return
         try:
-            if self.movie_dirty:
-                self._write_frame()
-            self.writer.close()
+            self._catch_up(self.frontier)
+            if self.writer is not None:
+                self.writer.close()
         except Exception as exc:
             log.error("Could not finish movie segment cleanly: %s", exc)
             if self.writer is not None:

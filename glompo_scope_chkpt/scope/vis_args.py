@@ -14,7 +14,18 @@ The keys are GloMPO's scope arguments, so scripts migrating from GloMPO keep the
 ``interactive_mode``
     Show the scope in a window (needs a display; falls back to off-screen drawing with a warning).
 ``events_per_flush``
-    Evaluations between two frames (>= 1).
+    Evaluations between two frames (>= 1): frame *k* shows the run as it stood right after
+    evaluation ``k * events_per_flush`` (see :mod:`.frames`); the run's end adds one last frame.
+``max_frames``
+    ``None`` (every ``events_per_flush`` evaluations, however long the run) or an int ``N >= 2``:
+    the first ``N`` frames keep that spacing, then the spacing doubles each time ``N / 2`` more
+    frames were drawn, so a run of ``K * events_per_flush`` evaluations has about
+    ``N * (1 + log2(K / N) / 2)`` frames. The rule depends only on the evaluation number, so
+    the movie stays the same however often the run is interrupted.
+``show_resumes``
+    Draw the *resumed* line where a session continued from a checkpoint (default ``True``).
+    With ``False`` a resumed run draws the frames of the same run uninterrupted, apart from the
+    lines of checkpoints taken only because of the interruption.
 ``elitism``
     Plot each optimizer's best value so far instead of every value.
 ``writer_kwargs``
@@ -58,6 +69,8 @@ DEFAULT_VISUALISATION_ARGS: dict[str, Any] = {
     "record_movie": False,
     "interactive_mode": False,
     "events_per_flush": 10,
+    "max_frames": None,
+    "show_resumes": True,
     "elitism": False,
     "writer_kwargs": {"fps": 10, "codec": "libx264", "bitrate": None, "extra_args": None},
     "movie_kwargs": {"outfile": DEFAULT_MOVIE, "dpi": 100, "figsize": (12.0, 8.0)},
@@ -65,7 +78,7 @@ DEFAULT_VISUALISATION_ARGS: dict[str, Any] = {
 """Every key with its default. Treat as read-only: :func:`validate_visualisation_args` copies it."""
 
 _NESTED = ("writer_kwargs", "movie_kwargs")
-_BOOLS = ("log_scale", "record_movie", "interactive_mode", "elitism")
+_BOOLS = ("log_scale", "record_movie", "interactive_mode", "elitism", "show_resumes")
 _MIN_PIXELS, _MAX_PIXELS = 32, 16384
 
 
@@ -123,6 +136,11 @@ def _check_top(out: dict[str, Any]) -> None:
     if not _is_int(flush) or flush < 1:
         raise _fail("events_per_flush", flush, "an int >= 1")
     out["events_per_flush"] = int(flush)
+    cap = out["max_frames"]
+    if cap is not None:
+        if not _is_int(cap) or cap < 2:
+            raise _fail("max_frames", cap, "None or an int >= 2 (frames before thinning starts)")
+        out["max_frames"] = int(cap)
 
 
 def _check_writer(writer: dict[str, Any]) -> None:

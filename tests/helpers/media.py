@@ -79,6 +79,14 @@ def decode(path: str | os.PathLike[str]) -> tuple[int, str]:
     return frames, errors
 
 
+def frame_hashes(path: str | os.PathLike[str]) -> list[str]:
+    """The MD5 of each decoded frame of ``path`` (ffmpeg's ``framemd5`` muxer), in order."""
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0"]
+    proc = subprocess.run([*cmd, "-f", "framemd5", "-"], capture_output=True, check=True)
+    lines = proc.stdout.decode("ascii").splitlines()
+    return [line.rsplit(",", 1)[1].strip() for line in lines if line and not line.startswith("#")]
+
+
 def assert_decodes_cleanly(path: str | os.PathLike[str]) -> int:
     """Decode ``path`` like :func:`decode`, fail the test on any ffmpeg error; return the frames."""
     frames, errors = decode(path)

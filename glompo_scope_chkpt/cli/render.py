@@ -1,0 +1,175 @@
+"""``glompo-scope-chkpt render``: draw the movie of a run from what is on disk, running nothing.
+
+The picture comes from the history of the run's newest checkpoint (or the one named), cut into
+frames by the same rule as the live recording (:mod:`~glompo_scope_chkpt.scope.frames`), so with
+the same settings the frames are the live movie's. When the HDF5 log (``glompo_log.h5``) holds
+evaluations past that checkpoint (a run killed later, or finished without a final checkpoint),
+their points are drawn too; the log holds no markers for them (kills, convergences, crashes are
+only in checkpointed histories), so those evaluations are drawn without markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._run_files import CHECKPOINT_FOLDER, LOG_FILENAME
+from .._tempfiles import reading_scratch
+from ..core.history import History
+from ..errors import InvalidSettingError
+
+__all__ = ["RenderReport", "add_render_parser", "render_run"]
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What :func:`render_run` drew: the movie, its frames, the checkpoint and log rows used."""
+
+    movie: Path
+    frames: int
+    checkpoint: Path
+    log_rows: int
+
+
+def _archive(run_dir: Path, name: str | None) -> Path:
+    from ..checkpoint.locate import checkpoint_candidates
+
+    folder = run_dir / CHECKPOINT_FOLDER
+    found = checkpoint_candidates(folder) if folder.is_dir() else []
+    if name is not None:
+        found = [p for p in found if p.name.split(".")[0] == name]
+    if not found:
+        what = f"no checkpoint named {name!r}" if name else "no checkpoint"
+        raise InvalidSettingError(
+            f"{run_dir} holds {what} in {folder}, so there is no history to draw; give the "
+            "working_dir of a run that checkpointed (checkpoint_control with "
+            "checkpoint_iter_frequency or checkpoint_at_conv), or another --from-checkpoint."
+        )
+    return found[0]
+
+
+def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Points of the log with ``call_id > after``, per optimizer, in evaluation order."""
+    import h5py
+
+    points = {}
+    with h5py.File(path, "r") as f:
+        for name, group in f.items():
+            if not name.startswith("optimizer_") or "iter_history" not in group:
+                continue
+            rows = group["iter_history"][()]
+            keep = rows["call_id"] > after
+            if keep.any():
+                calls = rows["call_id"][keep].astype(np.int64)
+                order = np.argsort(calls, kind="stable")
+                fx = rows["fx"][keep].astype(np.float64)[order]
+                points[int(name.split("_")[-1])] = (calls[order], fx)
+    return points
+
+
+def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], Path, int]:
+    from ..checkpoint.archive import read_checkpoint
+    from ..checkpoint.payload import loads_run
+
+    archive = _archive(run_dir, name)
+    with reading_scratch(archive) as tmp:
+        saved = loads_run(archive, read_checkpoint(archive, tmp))
+    history, rows = saved.state.history, 0
+    log = run_dir / LOG_FILENAME
+    if log.is_file():
+        for opt_id, (calls, fx) in sorted(_log_points(log, saved.state.f_counter).items()):
+            for call_id, value in zip(calls.tolist(), fx.tolist(), strict=True):
+                history.add_point(opt_id, call_id, value)
+            rows += len(calls)
+    return history, saved.settings.visualisation_args, archive, rows
+
+
+def render_run(
+    run_dir: str | Path,
+    out: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    checkpoint: str | None = None,
+) -> RenderReport:
+    """Draw the movie of the run in ``run_dir`` into ``out`` (default: ``<run_dir>/rendered.mp4``).
+
+    Every frame of the grid up to the last evaluation is drawn, then the run's last frame.
+
+    Raises
+    ------
+    InvalidSettingError
+        If the folder holds nothing to draw, or ``overrides`` are not valid.
+    """
+    from ..core.history import Marker
+    from ..movie.stitch.run import stitch
+    from ..movie.video.segment_writer import SegmentWriter
+    from ..scope.cursor import HistoryCursor
+    from ..scope.frames import FrameGrid, FrameSplitter
+    from ..scope.plot import ScopePlot
+    from ..scope.vis_args import merge_visualisation_args
+
+    run_dir = Path(run_dir)
+    history, saved_args, archive, rows = _history(run_dir, checkpoint)
+    args = merge_visualisation_args(saved_args, overrides)
+    last = max((int(t.call_ids[-1]) for t in history.traces.values() if len(t)), default=0)
+    markers: list[Marker] = history.markers
+    last = max([last, *(m.call_id for m in markers)])
+    if last == 0:
+        raise InvalidSettingError(f"{archive} holds no evaluation yet: nothing to draw.")
+    target = Path(out) if out is not None else run_dir / "rendered.mp4"
+    plot = ScopePlot(args)
+    grid = FrameGrid(args["events_per_flush"], args["max_frames"])
+    splitter = FrameSplitter(grid, args["show_resumes"])
+    splitter.add(HistoryCursor(history).delta())
+    with reading_scratch(target.parent) as tmp:
+        segment = Path(tmp) / "render.ts"
+        width, height = plot.canvas.get_width_height(physical=True)
+        with SegmentWriter(segment, width, height, **args["writer_kwargs"]) as writer:
+            for _, delta in splitter.frames(last):
+                plot.apply(delta)
+                writer.write(plot.render())
+            plot.apply(splitter.final())
+            writer.write(plot.render())
+        stitch([segment], target, mode="auto", force=True)
+        frames = writer.frames
+    return RenderReport(target, frames, archive, rows)
+
+
+def add_render_parser(sub: Any) -> None:
+    """Add the ``render`` subcommand to the command line's subparsers."""
+    render = sub.add_parser(
+        "render",
+        help="draw the movie of a run from its checkpoints and log, without running anything",
+    )
+    render.add_argument("run_dir", type=Path, help="the run's working_dir")
+    render.add_argument("-o", "--out", type=Path, help="movie file (default RUN_DIR/rendered.mp4)")
+    render.add_argument("--dpi", type=float)
+    render.add_argument("--fps", type=float)
+    render.add_argument("--figsize", type=float, nargs=2, metavar=("W", "H"))
+    render.add_argument("--x-range", type=int, help="trailing window of evaluations")
+    render.add_argument("--y-range", type=float, nargs=2, metavar=("MIN", "MAX"))
+    render.add_argument("--log-scale", action=argparse.BooleanOptionalAction, default=None)
+    render.add_argument("--events-per-frame", type=int, help="evaluations between frames")
+    render.add_argument("--from-checkpoint", metavar="NAME", help="a checkpoint's name")
+
+
+def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``visualisation_args`` overrides the command line gives."""
+    out: dict[str, Any] = {}
+    movie = {k: v for k, v in (("dpi", args.dpi), ("figsize", args.figsize)) if v is not None}
+    if movie:
+        out["movie_kwargs"] = movie
+    if args.fps is not None:
+        out["writer_kwargs"] = {"fps": args.fps}
+    for key, value in (
+        ("x_range", args.x_range),
+        ("y_range", args.y_range),
+        ("log_scale", args.log_scale),
+        ("events_per_flush", args.events_per_frame),
+    ):
+        if value is not None:
+            out[key] = value
+    return out
