@@ -148,13 +148,18 @@ def test_the_playlist_plays_mid_run_after_a_sigkill_and_after_the_end(tmp_path):
     finally:
         kill_tree(proc)  # a scheduler's hard kill: Python, renderer and ffmpeg at once
     killed = Manifest.load(playlist.parent)
-    assert not killed.ended and any(r.status == "recording" for r in killed.segments)
+    cut = [r for r in killed.segments if r.status == "recording"]
+    made = {r.path for r in cut if killed.absolute(r).exists()}
+    assert not killed.ended and cut
     _assert_plays_the_timeline(killed)
     proc = _start(work, 3000)
     out, _ = proc.communicate(timeout=300)
     assert b"RESUMED" in out and b"DONE 3000" in out
     ended = Manifest.load(playlist.parent)
-    assert ended.ended and any(r.status == "superseded" for r in ended.segments)
+    assert ended.ended
+    for record in cut:  # kept as superseded when ffmpeg had made its file, else dropped
+        status = {r.path: r.status for r in ended.segments}.get(record.path)
+        assert status == ("superseded" if record.path in made else None), record.path
     _assert_plays_the_timeline(ended)
     stitched = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-i", str(work / "glomporecording.mp4"), "-f", "null", "-"],
