@@ -2,8 +2,9 @@
 
 A block runs as it stands in a temporary folder: a Python block as a script in a fresh
 ``python``, a shell block with ``bash -e``; this checkout comes first on ``PYTHONPATH`` and this
-interpreter's commands (``stitch-movies``, ``glompo-scope-chkpt``) first on ``PATH``. Later blocks
-work on what earlier ones left: the h5py and ``stitch-movies`` blocks use the folder of "Run,
+interpreter's commands (``stitch-movies``, ``glompo-scope-chkpt``) first on ``PATH``, with the
+ffmpeg binary the package uses for a block that calls ``ffmpeg``. Later blocks work on what
+earlier ones left: the h5py, live playlist and ``stitch-movies`` blocks use the folder of "Run,
 checkpoint, resume". Outputs are checked from outside the package: h5py, PyYAML, JSON and the
 ffmpeg binary. The few blocks that cannot run here are listed in :data:`NOT_RUN_AS_IS`, each with
 the test that runs its equivalent; a block neither run nor listed fails
@@ -17,8 +18,10 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import h5py
@@ -27,7 +30,8 @@ import pytest
 import yaml
 
 from glompo_scope_chkpt._ffmpeg import ffmpeg_exe
-from tests.helpers.media import decode, make_segment
+from tests.helpers.leftovers import kill_tree, wait_for
+from tests.helpers.media import decode, make_segment, play
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -42,6 +46,7 @@ RUN_AS_IS: dict[str, str] = {
     # a text only this block holds: the test here that runs it as it stands
     'working_dir="run"': "test_run_checkpoint_resume_block",
     "import h5py": "test_h5py_block",
+    "-c copy so_far.mp4": "test_so_far_block",
     "stitch-movies run/": "test_stitch_movies_block",
     "LocalCluster(": "test_dask_block",
 }
@@ -61,6 +66,21 @@ NOT_RUN_AS_IS: dict[str, tuple[str, str]] = {
         "test_job_is_signalled_checkpoints_requeues_and_finishes_with_one_movie",
         "needs SLURM: the SLURM end-to-end test submits scripts/slurm_job.sh to a real one; "
         "test_sbatch_block_names_what_exists checks the script and the options named here.",
+    ),
+    "ffplay -live_start_index 0 run/": (
+        "test_so_far_block",
+        "players need a display: ffplay and mpv read the playlist with the HLS demuxer that the "
+        "ffmpeg block reads it with; test_players_read_what_the_ffmpeg_block_copies checks their "
+        "playlist and options. VLC has its own HLS reader, not tested.",
+    ),
+    "sshfs ": (
+        "test_so_far_block",
+        "needs a cluster, sshfs and a display: mounted, the run folder is read as a local one.",
+    ),
+    "python -m http.server": (
+        "test_http_server_block",
+        "needs a cluster and a display: the test runs this server command on the run's "
+        "checkpoints folder, on a free local port, and plays the URL with ffmpeg, not ffplay.",
     ),
 }
 
@@ -84,19 +104,25 @@ def block(marker: str) -> str:
     return found[0]
 
 
-def _env() -> dict[str, str]:
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+def _env(first: Sequence[Path] = ()) -> dict[str, str]:
+    folders = [*map(str, first), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+    path = os.pathsep.join(folders)
     python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PATH": path, "PYTHONPATH": python_path, "MPLBACKEND": "Agg"}
 
 
-def run_block(code: str, cwd: Path, name: str, lang: str = "python") -> str:
-    """Run ``code`` in ``cwd`` as the script ``name``; fail unless it exits 0; return stdout."""
+def run_block(
+    code: str, cwd: Path, name: str, lang: str = "python", path: Sequence[Path] = ()
+) -> str:
+    """Run ``code`` in ``cwd`` as the script ``name``; fail unless it exits 0; return stdout.
+
+    The folders ``path`` come first on its ``PATH``.
+    """
     script = cwd / f"{name}.{'py' if lang == 'python' else 'sh'}"
     script.write_text(code, encoding="utf-8")
     argv = [sys.executable, script.name] if lang == "python" else ["bash", "-e", script.name]
     proc = subprocess.run(
-        argv, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=TIMEOUT, check=False
+        argv, cwd=cwd, env=_env(path), capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
     assert proc.returncode == 0, (
         f"README block {name} exited with {proc.returncode}:\n"
@@ -150,6 +176,11 @@ def frames(movie: Path) -> int:
     count, errors = decode(movie)
     assert errors == "", f"{movie}: {errors}"
     return count
+
+
+def timeline_frames(folder: Path) -> int:
+    """The frames of the run's timeline (its ``complete`` segments), read from the manifest."""
+    return sum(s["frames"] for s in manifest_segments(folder) if s["status"] == "complete")
 
 
 def video_size(movie: Path) -> str:
@@ -291,3 +322,75 @@ def test_sbatch_block_names_what_exists():
     if shutil.which("sbatch"):
         usage = subprocess.run(["sbatch", "--help"], capture_output=True, text=True).stdout
         assert all(option.split("=")[0] in usage for option in options)
+
+
+# ------------------------------------------------------------- "Watch a run while it runs"
+@pytest.fixture(scope="module")
+def ffmpeg_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``ffmpeg``: the binary the package uses, for a block to find on PATH."""
+    folder = tmp_path_factory.mktemp("bin")
+    (folder / "ffmpeg").symlink_to(ffmpeg_exe())
+    return folder
+
+
+@pytest.mark.slow
+def test_so_far_block(run_folder, ffmpeg_folder):
+    folder, _ = run_folder
+    code = block("-c copy so_far.mp4")
+    run_block(code, folder, "so_far", lang="bash", path=[ffmpeg_folder])
+    assert frames(folder / "so_far.mp4") == timeline_frames(folder / "run") > 0
+
+
+def test_players_read_what_the_ffmpeg_block_copies():
+    players = [shlex.split(line) for line in block("ffplay -live_start_index 0 run/").splitlines()]
+    (copy,) = [shlex.split(line) for line in block("-c copy so_far.mp4").splitlines()]
+    assert [words[-1] for words in players] == [copy[copy.index("-i") + 1]] * 3
+    options = ["-live_start_index 0", "--demuxer-lavf-o=live_start_index=0"]
+    assert [" ".join(words[1:-1]) for words in players[:2]] == options
+    hls = [ffmpeg_exe(), "-hide_banner", "-h", "demuxer=hls"]
+    usage = subprocess.run(hls, capture_output=True, text=True, check=True).stdout
+    assert "-live_start_index " in usage and "-m3u8_hold_counters " in usage
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.slow
+def test_http_server_block(run_folder, tmp_path):
+    folder, _ = run_folder
+    lines = block("python -m http.server").splitlines()
+    (ssh_serve,) = [shlex.split(line) for line in lines if "http.server" in line]
+    (tunnel,) = [shlex.split(line, comments=True) for line in lines if " -L " in line]
+    (player,) = [shlex.split(line) for line in lines if line.startswith("ffplay")]
+    cd, serve = (shlex.split(part) for part in ssh_serve[-1].split("&&"))
+    assert (
+        cd[0] == "cd"
+        and cd[1].endswith("/checkpoints")
+        and serve[:3] == ["python", "-m", "http.server"]
+    )
+    port = serve[3]
+    assert tunnel[tunnel.index("-L") + 1] == f"{port}:127.0.0.1:{port}"
+    assert player[-1] == f"http://127.0.0.1:{port}/movie.m3u8"
+
+    free = str(_free_port())
+    argv = [sys.executable, *serve[1:3], free, *serve[4:]]  # the README's, on a free port
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            argv, cwd=folder / "run" / "checkpoints", stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for(lambda: _accepts(int(free)), server, timeout=30)
+            stamps = play(player[-1].replace(f":{port}/", f":{free}/"))
+        finally:
+            kill_tree(server)
+    assert len(stamps) == timeline_frames(folder / "run") > 0
+    assert stamps == sorted(set(stamps)), "timestamps are not increasing"
+    assert "GET /segments/" in (tmp_path / "server.log").read_text(), "not played over HTTP"

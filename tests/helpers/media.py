@@ -24,6 +24,7 @@ __all__ = [
     "make_run",
     "make_segment",
     "muxer_for",
+    "play",
     "truncate",
 ]
 
@@ -92,6 +93,20 @@ def assert_decodes_cleanly(path: str | os.PathLike[str]) -> int:
     frames, errors = decode(path)
     assert errors == "", f"{path} does not decode cleanly: {errors}"
     return frames
+
+
+def play(playlist: str | os.PathLike[str]) -> list[int]:
+    """Decode an HLS playlist (a file or a URL) as a player joining it would; fail on any error.
+
+    ``-live_start_index 0`` starts a live playlist at its first segment; ``-m3u8_hold_counters
+    2`` stops waiting for new segments after two reloads without any. Returns each frame's
+    output timestamp.
+    """
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-live_start_index", "0"]
+    cmd += ["-m3u8_hold_counters", "2", "-i", str(playlist), "-map", "0:v:0", "-f", "framemd5"]
+    proc = subprocess.run([*cmd, "-"], capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    return [int(line.split(",")[2]) for line in proc.stdout.splitlines() if line[:1].isdigit()]
 
 
 def truncate(path: str | os.PathLike[str], cut: int) -> Path:

@@ -20,25 +20,12 @@ from glompo_scope_chkpt.movie.playlist import playlist_text
 from glompo_scope_chkpt.movie.segment_record import SegmentRecord
 from glompo_scope_chkpt.movie.video.probe import probe
 from tests.helpers.leftovers import kill_tree, wait_for
-from tests.helpers.media import make_run, make_segment
+from tests.helpers.media import make_run, make_segment, play
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.procs import descendants
 
 VIS = {"record_movie": True, "events_per_flush": 10, "movie_kwargs": {"dpi": 40}}
 DRIVER = REPO_ROOT / "tests" / "helpers" / "kill_driver.py"
-
-
-def _play(playlist: Path) -> list[int]:
-    """Decode the playlist as a player joining it would; return each frame's output timestamp.
-
-    ``-live_start_index 0`` starts a live playlist at its first segment; ``-m3u8_hold_counters
-    2`` stops waiting for new segments after two reloads without any.
-    """
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-live_start_index", "0"]
-    cmd += ["-m3u8_hold_counters", "2", "-i", str(playlist), "-map", "0:v:0", "-f", "framemd5"]
-    proc = subprocess.run([*cmd, "-"], capture_output=True, text=True, timeout=180, check=False)
-    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
-    return [int(line.split(",")[2]) for line in proc.stdout.splitlines() if line[:1].isdigit()]
 
 
 def _listed(playlist: Path) -> list[str]:
@@ -55,7 +42,7 @@ def _assert_plays_the_timeline(manifest: Manifest) -> None:
     resumed = sum(a.session != b.session or a.video.width != b.video.width for a, b in joins)
     assert text.count("#EXT-X-DISCONTINUITY\n") == resumed
     assert text.endswith("#EXT-X-ENDLIST\n") == manifest.ended
-    stamps = _play(playlist)
+    stamps = play(playlist)
     assert len(stamps) == sum(r.video.frames for r in timeline if r.video is not None) > 0
     assert all(a < b for a, b in itertools.pairwise(stamps)), "timestamps are not increasing"
 
