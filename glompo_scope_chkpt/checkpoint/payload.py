@@ -67,15 +67,16 @@ def _check_version(archive: Path, meta: dict[str, Any]) -> None:
         return
     written_by = meta.get("package_version")
     by = "an unknown version" if written_by is None else f"glompo_scope_chkpt {written_by}"
-    age = "an older" if found < STATE_VERSION else "a newer"
+    age = "older" if found < STATE_VERSION else "newer"
     if written_by is None or written_by == __version__:
         todo = "resume it with the build of glompo_scope_chkpt that wrote it"
     else:
         todo = f"resume it with glompo_scope_chkpt {written_by}"
     raise CheckpointLoadError(
-        f"Checkpoint {archive} was written by {by} in {age} state format (version {found}); "
-        f"this glompo_scope_chkpt {__version__} reads state version {STATE_VERSION} only. To "
-        f"continue that run, {todo}; or start the optimization anew."
+        f"Checkpoint {archive} was written by {by} (state version {found}); this is "
+        f"glompo_scope_chkpt {__version__} (state version {STATE_VERSION}), which reads its own "
+        f"state version only, and the checkpoint's is {age}. To continue that run, {todo}; or "
+        "start the optimization anew."
     )
 
 

@@ -5,8 +5,8 @@ file is open. Opening it in a folder *settles* the file found there to that cont
 
 * a file whose first ``size`` bytes are that content (known, or checked by hashing it) keeps
   them; whatever follows (records after the checkpoint resumed from, a record torn by a kill) is
-  first copied to ``<stem>.aside-<label><suffix>`` (header + those records, written atomically),
-  then cut off;
+  first copied to ``<stem>.aside-<label><suffix>`` (a header naming the byte they started at,
+  then those records; written atomically), then cut off;
 * any other file (another run's, a shorter or altered one) is renamed aside whole, and the
   content is written anew from the run's memory.
 
@@ -71,6 +71,8 @@ class AppendFile:
         The file's name (in whatever folder it is opened).
     header
         Its first line, written when the file is written anew.
+    aside_header
+        The first line of an aside file holding the records from a given byte on.
     size, digest
         What is known of its content: that many bytes, hashed so far (a ``hashlib`` object);
         ``0`` and ``None`` for a file not yet written.
@@ -82,11 +84,12 @@ class AppendFile:
         self,
         name: str,
         header: bytes,
+        aside_header: Callable[[int], bytes],
         size: int = 0,
         digest: hashlib._Hash | None = None,
         trusted: Path | None = None,
     ) -> None:
-        self.name, self.header = name, header
+        self.name, self.header, self.aside_header = name, header, aside_header
         self.size = size
         self._digest = digest if digest is not None else hashlib.sha256()
         self._trusted = trusted
@@ -193,7 +196,7 @@ class AppendFile:
         """Copy what follows the content to an aside file atomically, then cut it off."""
         aside = _free_aside(path, label)
         with atomic_path(aside) as tmp, open(tmp, "wb") as out, open(path, "rb") as src:
-            out.write(self.header)
+            out.write(self.aside_header(self.size))
             src.seek(self.size)
             while block := src.read(_BLOCK):
                 out.write(block)

@@ -54,13 +54,19 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_SIZE = 2**63 - 1
 
 
-def header(kind: str, key: str) -> bytes:
-    """The header line of the history file of ``kind`` (``"points"`` or ``"markers"``)."""
-    return json.dumps({"format": _FORMATS[kind], "version": VERSION, "key": key}).encode() + b"\n"
+def header(kind: str, key: str, offset: int = 0) -> bytes:
+    """The header line of the history file of ``kind`` (``"points"`` or ``"markers"``).
+
+    An aside file holding the records from byte ``offset`` on of a history file names it.
+    """
+    fields: dict[str, Any] = {"format": _FORMATS[kind], "version": VERSION, "key": key}
+    if offset:
+        fields["offset"] = offset
+    return json.dumps(fields).encode() + b"\n"
 
 
-def parse_header(kind: str, raw: bytes) -> str:
-    """Return the run key in the header at the start of ``raw``.
+def parse_header(kind: str, raw: bytes) -> tuple[str, int]:
+    """Return the run key and the offset in the header at the start of ``raw``.
 
     Raises
     ------
@@ -76,7 +82,10 @@ def parse_header(kind: str, raw: bytes) -> str:
         raise ValueError("it does not start with a history header of this package")
     if fields.get("version") != VERSION or not isinstance(fields.get("key"), str):
         raise ValueError(f"it is of history format version {fields.get('version')!r:.20}")
-    return str(fields["key"])
+    offset = fields.get("offset", 0)
+    if type(offset) is not int or not 0 <= offset <= _MAX_SIZE:
+        raise ValueError("its offset is not a byte count")
+    return str(fields["key"]), offset
 
 
 def point_chunks(history: History) -> Iterator[bytes]:

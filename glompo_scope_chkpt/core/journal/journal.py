@@ -9,6 +9,7 @@ history itself. Its cost is proportional to what was appended since the last che
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class HistoryJournal:
             AppendFile(
                 name,
                 header(kind, key),
+                functools.partial(header, kind, key),
                 size,
                 digest,
                 None if trusted is None else trusted / name,
