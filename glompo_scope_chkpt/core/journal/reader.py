@@ -191,6 +191,8 @@ def _read_file(
 
 def _add_points(history: History, data: bytes) -> None:
     records = np.frombuffer(data, dtype=POINT_DTYPE)
+    if not len(records):
+        return
     order = np.argsort(records["opt_id"], kind="stable")
     grouped = records[order]
     ids, starts = np.unique(grouped["opt_id"], return_index=True)
