@@ -3,9 +3,9 @@
 In the working directory: the HDF5 log and the rollback files beside it, the YAML summary and the
 trajectory plots, the result of ``glompo-scope-chkpt run``, the stitched movie and its last
 picture. In the checkpointing directory (``checkpoints`` in the working directory unless the
-user names another): the checkpoint archives, the movie manifest and the folder of movie
-segments. Every module that writes, reads, lists or removes one of these files takes its name
-from here.
+user names another): the checkpoint archives, the movie manifest, the folder of movie
+segments and the run's append-only history files. Every module that writes, reads, lists or
+removes one of these files takes its name from here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ __all__ = [
     "ARCHIVE_SUFFIX",
     "CHECKPOINT_FOLDER",
     "DEFAULT_MOVIE",
+    "HISTORY_FILES",
+    "HISTORY_MARKERS_FILENAME",
+    "HISTORY_MEMBER_FOLDER",
+    "HISTORY_POINTS_FILENAME",
     "LOG_FILENAME",
     "MANIFEST_FILENAME",
     "MOVIE_FORMATS",
@@ -23,6 +27,7 @@ __all__ = [
     "PLAYLIST_FILENAME",
     "RESULT_FILENAME",
     "ROLLBACK_GLOB",
+    "history_aside_name",
     "SEGMENT_FOLDER",
     "SEGMENT_FORMAT",
     "SEGMENT_SUFFIX",
@@ -114,3 +119,25 @@ def segment_name(stem: str, index: int, label: str) -> str:
     ``"*"`` gives the pattern of the segment whatever its label.
     """
     return f"{stem}.{index:04d}.{label}{SEGMENT_SUFFIX}"
+
+
+HISTORY_POINTS_FILENAME = "history_points.bin"
+"""Every evaluated point, appended as it is processed, in the checkpointing directory."""
+HISTORY_MARKERS_FILENAME = "history_markers.jsonl"
+"""Every marker (kill, convergence, crash, checkpoint, resume), one JSON line each, beside it."""
+HISTORY_FILES = (HISTORY_POINTS_FILENAME, HISTORY_MARKERS_FILENAME)
+"""The history files, points first."""
+HISTORY_MEMBER_FOLDER = "history"
+"""Folder, inside a self-contained checkpoint archive, holding its prefix of the history files."""
+_ASIDE_MARK = ".aside-"
+
+
+def history_aside_name(file: str, label: str, copy: int = 0) -> str:
+    """Name of the file keeping the records of history ``file`` moved aside on resuming ``label``.
+
+    ``<file stem>.aside-<label><suffix>``; ``copy`` > 0 inserts ``.<copy>`` before the suffix, for
+    a checkpoint resumed from more than once.
+    """
+    path = PurePath(file)
+    number = f".{copy}" if copy else ""
+    return f"{path.stem}{_ASIDE_MARK}{label}{number}{path.suffix}"

@@ -5,6 +5,7 @@ Layout of an archive::
     manager.pkl      the manager's settings and run state (pickle; dill where pickle cannot)
     task.pkl         the task, if it could be pickled
     task/...         what ``task.checkpoint_save(dir)`` wrote, if it could not
+    history/...      the history files up to the checkpoint, if it is self-contained
     meta.json        format, version, key, f_counter, how the task was kept, sha256 of each member
 
 Loading a checkpoint unpickles it: **only load checkpoints from a source you trust**. Reading
@@ -28,7 +29,7 @@ import time
 import warnings
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +38,7 @@ import dill
 from .._disk import disk_errno, disk_error
 from .._fileio import atomic_path
 from .._logging import get_logger
+from .._run_files import HISTORY_MEMBER_FOLDER
 from .._tempfiles import scratch_dir
 from ..errors import (
     CheckpointDiskError,
@@ -89,12 +91,15 @@ class CheckpointContents:
         The pickled task, or ``None``.
     task_dir
         Folder holding what ``checkpoint_save`` wrote, extracted, or ``None``.
+    history
+        The history files a self-contained checkpoint embeds, by file name (else empty).
     """
 
     meta: dict[str, Any]
     payload: bytes
     task_pickle: bytes | None
     task_dir: Path | None
+    history: dict[str, bytes] = field(default_factory=dict)
 
 
 def _persist_task(task: Any, force_task_save: bool, folder: Path) -> tuple[str, bytes | None]:
@@ -134,8 +139,11 @@ def write_checkpoint(
     meta: Mapping[str, Any],
     task: Any,
     force_task_save: bool = False,
+    extra: Mapping[str, bytes] | None = None,
 ) -> str:
     """Write a checkpoint archive at ``path`` atomically and return how the task was kept.
+
+    ``extra`` are further members, by name (the history files of a self-contained checkpoint).
 
     Returns
     -------
@@ -151,7 +159,7 @@ def write_checkpoint(
     try:
         with scratch_dir(path.parent, f"{path.name}.task") as tmp:
             task_mode, task_bytes = _persist_task(task, force_task_save, tmp / _TASK_DIR)
-            members: dict[str, bytes] = {_PAYLOAD: payload}
+            members: dict[str, bytes] = {_PAYLOAD: payload, **(extra or {})}
             if task_bytes is not None:
                 members[_TASK] = task_bytes
             if task_mode == "saved":
@@ -364,4 +372,6 @@ def read_checkpoint(archive: Path, extract_dir: Path) -> CheckpointContents:
     meta = parse_meta(archive, members.pop(_META, None))
     _check_members(archive, meta, members)
     task_dir = _extract_task(archive, members, extract_dir) if meta["task"] == "saved" else None
-    return CheckpointContents(meta, members[_PAYLOAD], members.get(_TASK), task_dir)
+    prefix = HISTORY_MEMBER_FOLDER + "/"
+    history = {n.removeprefix(prefix): d for n, d in members.items() if n.startswith(prefix)}
+    return CheckpointContents(meta, members[_PAYLOAD], members.get(_TASK), task_dir, history)

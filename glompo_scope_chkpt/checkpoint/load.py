@@ -1,7 +1,8 @@
 """Loading a run from a checkpoint file, or from the newest checkpoint of a folder that reads.
 
 A checkpoint is read whole before it is chosen: its archive (:mod:`.archive`), its payload,
-unpickled and checked (:mod:`.payload`), and its pickled task when no task is supplied. From a
+unpickled and checked (:mod:`.payload`), the history it marks (the files beside it, or those it
+embeds, read-only), and its pickled task when no task is supplied. From a
 folder, a checkpoint that fails any of these, whatever the damage, is passed over with a warning
 naming it, and the next newest is tried (:mod:`.locate` gives the order).
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import dill
 
+from ..core.journal import read_history
 from ..errors import CheckpointLoadError, TaskNotAvailableError
 from .archive import CheckpointContents, read_checkpoint
 from .locate import checkpoint_candidates
@@ -49,6 +51,11 @@ def _read_whole(archive: Path, extract_dir: Path, task: Any) -> LoadedCheckpoint
     """Read one checkpoint: archive, payload, and its pickled task unless ``task`` is given."""
     contents = read_checkpoint(archive, extract_dir)
     saved = loads_run(archive, contents)
+    state = saved.state
+    assert state.history_mark is not None  # checked by loads_run
+    embedded = contents.history or None
+    name = contents.meta["name"]
+    state.history = read_history(archive, state.key, state.history_mark, name, embedded).history
     if task is None and contents.task_pickle is not None:
         task = _unpickled_task(archive, contents)
     return LoadedCheckpoint(archive, contents, saved, task)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core.journal.format import HistoryMark
 from ..errors import CheckpointLoadError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_META_BYTES", "TASK_MODES", "damaged", "parse_meta"]
@@ -62,6 +63,10 @@ def _is_name_list(value: Any) -> bool:
     return isinstance(value, list) and all(_is_name(item) for item in value)
 
 
+def _is_history_mark(value: Any) -> bool:
+    return HistoryMark.from_meta(value) is not None
+
+
 def _is_file_table(value: Any) -> bool:
     return isinstance(value, dict) and all(
         isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
@@ -78,6 +83,7 @@ _OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "state_version": (_is_count, "a version number"),
     "movie_segments": (_is_segment_list, "a list of segment numbers"),
     "lineage": (_is_name_list, "a list of checkpoint names"),
+    "history": (_is_history_mark, "the sizes and SHA-256 digests of the history files"),
 }
 """Fields a checkpoint writes; each may be absent, but when present must pass its check."""
 

@@ -20,6 +20,7 @@ import dill
 
 from .. import __version__
 from ..core.history import History
+from ..core.journal import HistoryMark
 from ..core.settings import ManagerSettings
 from ..core.state import STATE_VERSION, CheckpointRecord, RunState
 from ..errors import CheckpointLoadError
@@ -62,13 +63,21 @@ class SavedRun:
 
 def _check_version(archive: Path, meta: dict[str, Any]) -> None:
     found = meta.get("state_version", 1)
-    if found != STATE_VERSION:
-        written_by = meta.get("package_version", "an unknown version")
-        raise CheckpointLoadError(
-            f"Checkpoint {archive} was written by glompo_scope_chkpt {written_by} (state version "
-            f"{found}); this is glompo_scope_chkpt {__version__} (state version {STATE_VERSION}). "
-            f"Resume it with glompo_scope_chkpt {written_by}, or start the optimization anew."
-        )
+    if found == STATE_VERSION:
+        return
+    written_by = meta.get("package_version")
+    by = "an unknown version" if written_by is None else f"glompo_scope_chkpt {written_by}"
+    age = "older" if found < STATE_VERSION else "newer"
+    if written_by is None or written_by == __version__:
+        todo = "resume it with the build of glompo_scope_chkpt that wrote it"
+    else:
+        todo = f"resume it with glompo_scope_chkpt {written_by}"
+    raise CheckpointLoadError(
+        f"Checkpoint {archive} was written by {by} (state version {found}); this is "
+        f"glompo_scope_chkpt {__version__} (state version {STATE_VERSION}), which reads its own "
+        f"state version only, and the checkpoint's is {age}. To continue that run, {todo}; or "
+        "start the optimization anew."
+    )
 
 
 def _is_count(value: Any) -> bool:
@@ -96,6 +105,8 @@ def _shape_problem(saved: Any) -> str | None:
         isinstance(c, CheckpointRecord) for c in state.checkpoints
     ):
         return "a state without its history or checkpoint records"
+    if not isinstance(state.history_mark, HistoryMark):
+        return "a state without the mark of its history files"
     if not isinstance(state.movie_segments, list) or not all(
         _is_count(i) for i in state.movie_segments
     ):
@@ -105,6 +116,7 @@ def _shape_problem(saved: Any) -> str | None:
 
 def _check_against_meta(archive: Path, meta: dict[str, Any], state: RunState) -> None:
     """The metadata describe this state: its name, version, count, key and movie segments."""
+    assert state.history_mark is not None  # checked by _shape_problem
     if not isinstance(meta.get("name"), str):
         raise CheckpointLoadError(
             f"Checkpoint {archive} has no name in its metadata; it was altered or written by "
@@ -117,6 +129,7 @@ def _check_against_meta(archive: Path, meta: dict[str, Any], state: RunState) ->
         "key": (meta.get("key", state.key), state.key),
         "name": (meta["name"], last),
         "movie segments": (meta.get("movie_segments", state.movie_segments), state.movie_segments),
+        "history mark": (meta.get("history"), state.history_mark.as_meta()),
     }
     for what, (in_meta, in_state) in stated.items():
         if in_meta != in_state:

@@ -1,8 +1,9 @@
 """Taking one checkpoint, in the one order that keeps log, movie and archive in agreement.
 
 Order: mark the timeline → flush the log → close and rename the movie segment and write the
-manifest → write the archive (holding the segment list and ``f_counter``) atomically → apply
-``keep_past``, deleting only after the new archive is safely in place.
+manifest → make the history files durable → write the archive (holding the segment list,
+``f_counter`` and how far the history files reach) atomically → apply ``keep_past``, deleting
+only after the new archive is safely in place.
 
 A failure at any step is one :class:`~glompo_scope_chkpt.errors.CheckpointError` naming the step;
 the earlier checkpoints, the log and the movie segments are left as they were, so the caller can
@@ -23,8 +24,10 @@ from .. import __version__
 from .._disk import describe_disk, disk_errno
 from .._fileio import make_dirs
 from .._logging import get_logger
+from .._run_files import HISTORY_MEMBER_FOLDER
 from ..core.checkpointing import ARCHIVE_SUFFIX, CheckpointingControl
 from ..core.history import Marker
+from ..core.journal import HistoryJournal
 from ..core.settings import ManagerSettings
 from ..core.state import STATE_VERSION, CheckpointRecord, PendingEvaluation, RunState
 from ..errors import CheckpointDiskError, CheckpointError, DiskWriteError
@@ -96,6 +99,27 @@ def _settle_outputs(
             state.movie_segments = movie.on_checkpoint(name, state.f_counter, start_next=not last)
 
 
+@contextlib.contextmanager
+def _history_synced(state: RunState, folder: Path, embed: bool) -> Iterator[dict[str, bytes]]:
+    """Make the history files in ``folder`` durable and mark them in ``state``.
+
+    Yields the files' content to embed in the archive (none unless ``embed``). Files opened
+    here (a checkpoint taken outside a session) are closed again afterwards.
+    """
+    journal = HistoryJournal.of(state.history, state.key)
+    opened_here = not journal.is_open
+    try:
+        with _step(f"writing the history files in {folder}", where=folder):
+            journal.open(folder)
+            state.history_mark = journal.sync()
+            members = journal.prefix() if embed else {}
+        yield {f"{HISTORY_MEMBER_FOLDER}/{name}": data for name, data in members.items()}
+    finally:
+        if opened_here:
+            with _step(f"closing the history files in {folder}", where=folder):
+                journal.close()
+
+
 def _write_archive(
     settings: ManagerSettings,
     state: RunState,
@@ -104,8 +128,14 @@ def _write_archive(
     record: CheckpointRecord,
     elapsed: float,
     pending: list[PendingEvaluation],
+    embedded: dict[str, bytes],
 ) -> None:
-    """Write the archive atomically, holding the state with ``record`` and ``pending`` in it."""
+    """Write the archive atomically, holding the state with ``record`` and ``pending`` in it.
+
+    ``embedded`` are the history files' members of a self-contained checkpoint, or empty.
+    """
+    mark = state.history_mark
+    assert mark is not None, "the history files are synced before the archive is written"
     state.checkpoints.append(record)
     state.pending = list(pending)
     try:
@@ -126,9 +156,10 @@ def _write_archive(
                 "state_version": STATE_VERSION,
                 "movie_segments": state.movie_segments,
                 "lineage": [c.name for c in state.checkpoints[:-1]],
+                "history": mark.as_meta(),
             }
             control = settings.checkpoint_control
-            write_checkpoint(path, payload, meta, task, control.force_task_save)
+            write_checkpoint(path, payload, meta, task, control.force_task_save, embedded)
     except BaseException:
         state.checkpoints.pop()
         raise
@@ -147,6 +178,7 @@ def take_checkpoint(
     log: Any = None,
     movie: Any = None,
     last: bool = False,
+    self_contained: bool = False,
 ) -> Path:
     """Write a checkpoint of the run and return its path.
 
@@ -165,15 +197,18 @@ def take_checkpoint(
         The open HDF5 log and movie timeline, if any.
     last
         No movie segment follows (the session ends after this checkpoint).
+    self_contained
+        Embed the history files' prefix in the archive, so that it loads without the files
+        beside it (also when the control's ``self_contained`` is set).
 
     Raises
     ------
     CheckpointError
         If any step fails: creating the folder, naming, flushing the log, closing the movie
-        segment or saving the manifest, writing the archive, or applying ``keep_past``. Earlier
-        checkpoints, the log and the movie segments are left intact; a segment that could not be
-        renamed stays complete under its recording name. If only ``keep_past`` failed, the new
-        checkpoint is written and is the error's ``written``.
+        segment or saving the manifest, writing the history files or the archive, or applying
+        ``keep_past``. Earlier checkpoints, the log and the movie segments are left intact; a
+        segment that could not be renamed stays complete under its recording name. If only
+        ``keep_past`` failed, the new checkpoint is written and is the error's ``written``.
     """
     control = settings.checkpoint_control
     _make_dir(control)
@@ -185,8 +220,10 @@ def take_checkpoint(
     timeline = state.movie_segments
     try:
         _settle_outputs(state, name, marker, log, movie, last)
-        record = CheckpointRecord(name, str(path), state.f_counter, time.time(), session)
-        _write_archive(settings, state, task, path, record, elapsed, pending)
+        embed = self_contained or control.self_contained
+        with _history_synced(state, control.checkpointing_dir, embed) as embedded:
+            record = CheckpointRecord(name, str(path), state.f_counter, time.time(), session)
+            _write_archive(settings, state, task, path, record, elapsed, pending, embedded)
     except BaseException:
         state.movie_segments = timeline
         raise

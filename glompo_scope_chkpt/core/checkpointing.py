@@ -142,6 +142,12 @@ class CheckpointingControl:
         Folder of the checkpoints. A relative path is made absolute against the current working
         directory *when this object is created*; there is no relation to the manager's
         ``working_dir``.
+    self_contained
+        Embed in every checkpoint the run's history up to it, so that the archive loads
+        without the history files beside it (copied alone, e.g.). A checkpoint then grows
+        with the run (about 20 bytes per evaluation) and takes longer; otherwise it stores
+        only how far the history files ``history_points.bin`` and ``history_markers.jsonl``
+        beside it reach, and loads with its checkpointing folder.
 
     Attributes
     ----------
@@ -168,6 +174,7 @@ class CheckpointingControl:
         keep_past: int = -1,
         naming_format: str = "glompo_checkpoint_%(date)_%(time)",
         checkpointing_dir: Path | str = CHECKPOINT_FOLDER,
+        self_contained: bool = False,
     ) -> None:
         self.checkpoint_time_frequency = _check_frequency(
             "checkpoint_time_frequency", checkpoint_time_frequency
@@ -179,6 +186,7 @@ class CheckpointingControl:
         self.checkpoint_at_conv = bool(checkpoint_at_conv)
         self.raise_checkpoint_fail = bool(raise_checkpoint_fail)
         self.force_task_save = bool(force_task_save)
+        self.self_contained = bool(self_contained)
         if isinstance(keep_past, bool) or not isinstance(keep_past, int) or keep_past < -1:
             raise InvalidSettingError(
                 f"CheckpointingControl: keep_past must be an integer >= -1 (-1 keeps every "
@@ -269,5 +277,6 @@ class CheckpointingControl:
             f"raise_checkpoint_fail={self.raise_checkpoint_fail}, "
             f"force_task_save={self.force_task_save}, keep_past={self.keep_past}, "
             f"naming_format={self.naming_format!r}, "
-            f"checkpointing_dir={str(self.checkpointing_dir)!r})"
+            f"checkpointing_dir={str(self.checkpointing_dir)!r}, "
+            f"self_contained={self.self_contained})"
         )

@@ -1,18 +1,20 @@
 """The compact event history of an optimization: the truth the scope and the summaries draw from.
 
 The manager appends every evaluated point and every notable event (an optimizer killed, converged,
-crashed or paused, a checkpoint, a resume) here. The history is small and picklable, so it goes
-into every checkpoint; the scope figure and the trajectory plots are rebuilt from it.
+crashed or paused, a checkpoint, a resume) here; the scope figure and the trajectory plots are
+drawn from it. It only grows, so it is not pickled into checkpoints: a :class:`HistorySink`
+(:class:`~glompo_scope_chkpt.core.journal.HistoryJournal`) appends each record to the history
+files beside the checkpoints, and a checkpoint stores how far they reach.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["MARKER_KINDS", "Marker", "Trace", "PointWindow", "History"]
+__all__ = ["MARKER_KINDS", "Marker", "Trace", "PointWindow", "History", "HistorySink"]
 
 MARKER_KINDS = ("killed", "converged", "crashed", "paused", "checkpoint", "resume")
 """Kinds of marker the history records."""
@@ -56,14 +58,28 @@ class Trace:
         self._fx = np.empty(capacity, dtype=np.float64)
         self._size = 0
 
+    def _reserve(self, size: int) -> None:
+        """Make room for ``size`` evaluations, growing by half at least (amortised O(1))."""
+        if size > len(self._fx):
+            capacity = max(size, len(self._fx) * 3 // 2)
+            self._call_ids = np.resize(self._call_ids, capacity)
+            self._fx = np.resize(self._fx, capacity)
+
     def append(self, call_id: int, fx: float) -> None:
         """Add one evaluation."""
         if self._size == len(self._fx):
-            self._call_ids = np.resize(self._call_ids, 2 * self._size)
-            self._fx = np.resize(self._fx, 2 * self._size)
+            self._reserve(self._size + 1)
         self._call_ids[self._size] = call_id
         self._fx[self._size] = fx
         self._size += 1
+
+    def extend(self, call_ids: np.ndarray, fx: np.ndarray) -> None:
+        """Add evaluations in bulk (``call_ids`` ascending, after the last one held)."""
+        end = self._size + len(fx)
+        self._reserve(end)
+        self._call_ids[self._size : end] = call_ids
+        self._fx[self._size : end] = fx
+        self._size = end
 
     def __len__(self) -> int:
         return self._size
@@ -160,6 +176,18 @@ class PointWindow:
             self.append(point, value)
 
 
+class HistorySink(Protocol):
+    """Where a :class:`History` passes on each record it gains (the history files)."""
+
+    def point(self, opt_id: int, call_id: int, fx: float) -> None:
+        """Keep one evaluation."""
+        ...
+
+    def marker(self, marker: Marker) -> None:
+        """Keep one marker."""
+        ...
+
+
 @dataclass
 class History:
     """Every point and marker of the optimization so far.
@@ -170,10 +198,19 @@ class History:
         Per optimizer id, its :class:`Trace`.
     markers
         Notable events in the order they happened.
+    sink
+        Receives every record added, or ``None``. It is never pickled.
     """
 
     traces: dict[int, Trace] = field(default_factory=dict)
     markers: list[Marker] = field(default_factory=list)
+    sink: HistorySink | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"traces": self.traces, "markers": self.markers}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.traces, self.markers, self.sink = state["traces"], state["markers"], None
 
     def add_point(self, opt_id: int, call_id: int, fx: float) -> None:
         """Record one evaluation of optimizer ``opt_id``."""
@@ -181,6 +218,8 @@ class History:
         if trace is None:
             trace = self.traces[opt_id] = Trace()
         trace.append(call_id, fx)
+        if self.sink is not None:
+            self.sink.point(opt_id, call_id, fx)
 
     def add_marker(
         self,
@@ -201,6 +240,8 @@ class History:
             raise ValueError(f"Unknown marker kind {kind!r}; expected one of {MARKER_KINDS}.")
         marker = Marker(kind, int(call_id), opt_id, fx, label)
         self.markers.append(marker)
+        if self.sink is not None:
+            self.sink.marker(marker)
         return marker
 
     def kills_at_convergence(self) -> list[int]:

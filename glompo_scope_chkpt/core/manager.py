@@ -329,8 +329,14 @@ class GloMPOManager(GloMPOAttributes):
         return self
 
     # ------------------------------------------------------------------------------- running
-    def checkpoint(self) -> Path:
+    def checkpoint(self, self_contained: bool = False) -> Path:
         """Write a checkpoint of the optimization as it stands and return its path.
+
+        Parameters
+        ----------
+        self_contained
+            Embed the run's history in the archive, so that it loads even when copied alone
+            (see :class:`CheckpointingControl`'s ``self_contained``).
 
         Raises
         ------
@@ -344,6 +350,7 @@ class GloMPOManager(GloMPOAttributes):
             elapsed=self.state.elapsed_before,
             session=len(self.state.sessions),
             pending=[],
+            self_contained=self_contained,
         )
 
     def start_manager(self) -> Result:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..optimizers.base import BaseOptimizer
 from .history import History, PointWindow
+from .journal.format import HistoryMark
 
 __all__ = [
     "ResumePoint",
@@ -25,7 +27,8 @@ __all__ = [
     "RunState",
 ]
 
-STATE_VERSION = 3
+STATE_VERSION = 4
+"""Version of what a checkpoint pickles; 4: the history lives in files beside the checkpoints."""
 
 
 @dataclass
@@ -127,6 +130,9 @@ class RunState:
         Evaluations processed so far (the last ``call_id`` given out).
     rng
         The manager's generator: start points and optimizer seeds.
+    history
+        Every point and marker so far. It is *not* pickled: it lives in the history files beside
+        the checkpoints, and ``history_mark`` says how far they reached at the checkpoint.
     """
 
     key: str
@@ -147,7 +153,17 @@ class RunState:
     next_iter_checkpoint: float = math.inf
     end_reason: str | None = None
     movie_segments: list[int] = field(default_factory=list)
+    history_mark: HistoryMark | None = None
     version: int = STATE_VERSION
+
+    def __getstate__(self) -> dict[str, Any]:
+        saved = dict(self.__dict__)
+        del saved["history"]
+        return saved
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update(saved)
+        self.history = History()
 
     def count(self, status: str) -> int:
         """Number of optimizers with this status."""

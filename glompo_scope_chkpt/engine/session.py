@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .._fileio import make_dirs
 from .._logging import get_logger
 from .._run_files import LOG_FILENAME, SEGMENT_FOLDER, SUMMARY_FILENAME
 from .._tempfiles import remove_leftovers
 from ..checkpoint.writer import take_checkpoint
+from ..core.journal import HistoryJournal
 from ..core.settings import ManagerSettings
 from ..core.state import ResumePoint, RunState, SessionRecord
 from ..errors import CheckpointError
@@ -78,6 +80,25 @@ def _register_optimizers(log: RunLog, state: RunState) -> None:
                 )
 
 
+def _open_history(settings: ManagerSettings, state: RunState) -> HistoryJournal:
+    """Open the history files, settled to the run; a failure waits for the next checkpoint.
+
+    The checkpoint then tries again, and fails as a checkpoint does (``raise_checkpoint_fail``).
+    """
+    journal = HistoryJournal.of(state.history, state.key)
+    folder = settings.checkpoint_control.checkpointing_dir
+    try:
+        make_dirs(folder)
+        journal.open(folder)
+    except OSError as exc:
+        logger.warning(
+            "The history files cannot be written in %s (%s); checkpoints fail until they can.",
+            folder,
+            exc,
+        )
+    return journal
+
+
 def _open_movie(
     settings: ManagerSettings, state: RunState, number: int, resumed_from: ResumePoint | None
 ) -> RunMovie | None:
@@ -109,10 +130,11 @@ def run_session(
 ) -> Result:
     """Run one session of an optimization and return the result.
 
-    The log is settled (rolled back to the checkpoint when resuming) and opened first; then the
-    loop runs. Whatever way the session ends, the log is flushed and closed, the movie's last
-    segment closed (and the timeline stitched when the run ended), and the summary files written;
-    a checkpoint signal arriving meanwhile is held until they are (Ctrl-C aborts at once).
+    The log and the history files are settled (rolled back to the checkpoint when resuming) and
+    opened first; then the loop runs. Whatever way the session ends, the log and the history
+    files are flushed and closed, the movie's last segment closed (and the timeline stitched when
+    the run ended), and the summary files written; a checkpoint signal arriving meanwhile is held
+    until they are (Ctrl-C aborts at once).
 
     Parameters
     ----------
@@ -128,9 +150,12 @@ def run_session(
     ------
     LogKeyMismatchError, LogFileError
         If the working dir's log cannot be continued; nothing was run or written then.
+    OSError
+        If the history files cannot be settled in the checkpointing dir.
     """
     _remove_leftovers(settings)
     log = _open_log(settings, state, resumed_from)
+    journal = _open_history(settings, state)
     name = None if resumed_from is None else resumed_from.name
     if name is not None:
         _close_resumed_record(state, name)
@@ -164,7 +189,7 @@ def run_session(
         )
         try:
             stitch = signum is None and failure is None
-            movie_path = _close_outputs(settings, state, log, movie, stitch=stitch)
+            movie_path = _close_outputs(settings, state, log, movie, journal, stitch=stitch)
         except KeyboardInterrupt:
             if signum is not None or session is None or not session.converged:
                 raise
@@ -235,9 +260,12 @@ def _close_outputs(
     state: RunState,
     log: RunLog | None,
     movie: RunMovie | None,
+    journal: HistoryJournal,
     stitch: bool,
 ) -> Path | None:
-    """Close the log, write the summaries, then finish the movie: every step is tried.
+    """Close the log and the history files, write the summaries, then finish the movie.
+
+    Every step is tried.
 
     The quick outputs come first and the stitch, which may take minutes, last: a scheduler's
     SIGTERM is held until the stitch ends, but a SIGKILL after its grace time then finds the
@@ -261,6 +289,7 @@ def _close_outputs(
         ended = {"end_reason": state.end_reason or "", "sessions": len(state.sessions)}
         attempt(lambda: log.set_root_attrs(**ended))
         attempt(log.close)
+    attempt(journal.close)
     if settings.summary_files >= 1:
         from ..log.summary import write_trajectory_plots, write_yaml_summary
 

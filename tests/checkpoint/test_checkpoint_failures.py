@@ -149,10 +149,10 @@ def test_archive_step_fails_in_a_folder_that_takes_no_file(make_manager, frozen,
     _assert_loads(chk / "chk_000.tar.gz", 200)
     if raise_fail:
         assert manager.state.f_counter == 400
-        assert sorted(p.name for p in chk.iterdir()) == ["chk_000.tar.gz"]
+        assert sorted(p.name for p in chk.glob("*.tar.gz")) == ["chk_000.tar.gz"]
         return
     assert result.stats["f_counter"] == 700
-    names = sorted(p.name for p in chk.iterdir())
+    names = sorted(p.name for p in chk.glob("*.tar.gz"))
     assert names == ["chk_000.tar.gz", "chk_002.tar.gz"]
     assert [c.f_counter for c in manager.state.checkpoints] == [200, 600]
     _assert_loads(chk / "chk_002.tar.gz", 600)
@@ -226,7 +226,7 @@ def test_keep_past_fails_on_a_checkpoint_that_cannot_be_deleted(make_manager, fr
         convergence_checker=MaxFuncCalls(500),
         control={"keep_past": 0},
     )
-    assert sorted(p.name for p in chk.iterdir()) == ["chk_000.tar.gz", "chk_001.tar.gz"]
+    assert sorted(p.name for p in chk.glob("*.tar.gz")) == ["chk_000.tar.gz", "chk_001.tar.gz"]
     _assert_loads(chk / "chk_000.tar.gz", 200)
     _assert_loads(chk / "chk_001.tar.gz", 400)  # the new checkpoint was written all the same
     if not raise_fail:
@@ -238,7 +238,7 @@ def test_log_flush_fails_on_a_closed_log(make_manager):
     manager = make_manager(summary_files=3, control={"checkpoint_iter_frequency": 200})
     manager.start_manager()
     chk = manager.settings.checkpoint_control.checkpointing_dir
-    before = sorted(p.name for p in chk.iterdir())
+    before = sorted(p.name for p in chk.glob("*.tar.gz"))
     records = list(manager.state.checkpoints)
     log = OptimizationLog.resume(
         manager.settings.working_dir / "glompo_log.h5",
@@ -258,7 +258,7 @@ def test_log_flush_fails_on_a_closed_log(make_manager):
             pending=[],
             log=log,
         )
-    assert sorted(p.name for p in chk.iterdir()) == before
+    assert sorted(p.name for p in chk.glob("*.tar.gz")) == before
     assert manager.state.checkpoints == records
     _assert_loads(chk / before[-1], records[-1].f_counter)
 
@@ -278,7 +278,7 @@ def test_a_fixed_name_is_replaced_atomically_with_a_warning(make_manager, raise_
         result = manager.start_manager()
     assert not [w for w in rec if "Checkpoint failed" in str(w.message)]
     assert result.stats["f_counter"] == 700
-    assert sorted(p.name for p in chk.iterdir()) == ["latest.tar.gz"]
+    assert sorted(p.name for p in chk.glob("*.tar.gz")) == ["latest.tar.gz"]
     _assert_loads(chk / "latest.tar.gz", 600)
 
 
@@ -294,5 +294,5 @@ def test_a_fixed_name_that_cannot_be_replaced_keeps_the_earlier_checkpoint(make_
         control={"naming_format": "latest"},
     )
     assert result.stats["f_counter"] == 500
-    assert sorted(p.name for p in chk.iterdir()) == ["latest.tar.gz"]
+    assert sorted(p.name for p in chk.glob("*.tar.gz")) == ["latest.tar.gz"]
     _assert_loads(chk / "latest.tar.gz", 200)
