@@ -8,7 +8,9 @@ The keys are GloMPO's scope arguments, so scripts migrating from GloMPO keep the
 ``y_range``
     ``None`` (follow the data) or ``(min, max)``.
 ``log_scale``
-    Logarithmic function-value axis; values ``<= 0`` switch it to a symmetric log scale.
+    Logarithmic function-value axis, as in GloMPO: values ``<= 0`` have no logarithm and are left
+    out (the title counts them), and ``y_range`` is given in powers of ten (``(-3, 2)`` shows
+    ``1e-3`` to ``1e2``).
 ``record_movie``
     Record the scope into movie segments.
 ``interactive_mode``
@@ -21,6 +23,9 @@ The keys are GloMPO's scope arguments, so scripts migrating from GloMPO keep the
     ``fps`` (> 0), ``codec`` (an ffmpeg video encoder, default ``libx264``), ``bitrate`` (kbit/s,
     ``None`` for the encoder's default; GloMPO's ``-1`` means the same) and ``extra_args`` (extra
     ffmpeg output arguments, a list of strings, or ``None``).
+``resume_marks``
+    Draw a band labelled *resumed* where a session resumed (default ``True``); without them, the
+    frames of a resumed run can be compared with those of an uninterrupted one.
 ``movie_kwargs``
     ``outfile`` (the final movie, default ``glomporecording.mp4``; its suffix must name a
     container the movie can be stitched into, such as ``.mp4`` or ``.mkv``), ``dpi`` (> 0,
@@ -59,13 +64,14 @@ DEFAULT_VISUALISATION_ARGS: dict[str, Any] = {
     "interactive_mode": False,
     "events_per_flush": 10,
     "elitism": False,
+    "resume_marks": True,
     "writer_kwargs": {"fps": 10, "codec": "libx264", "bitrate": None, "extra_args": None},
     "movie_kwargs": {"outfile": DEFAULT_MOVIE, "dpi": 100, "figsize": (12.0, 8.0)},
 }
 """Every key with its default. Treat as read-only: :func:`validate_visualisation_args` copies it."""
 
 _NESTED = ("writer_kwargs", "movie_kwargs")
-_BOOLS = ("log_scale", "record_movie", "interactive_mode", "elitism")
+_BOOLS = ("log_scale", "record_movie", "interactive_mode", "elitism", "resume_marks")
 _MIN_PIXELS, _MAX_PIXELS = 32, 16384
 
 
@@ -119,6 +125,8 @@ def _check_top(out: dict[str, Any]) -> None:
         out["x_range"] = _pair("x_range", x_range)
     if out["y_range"] is not None:
         out["y_range"] = _pair("y_range", out["y_range"])
+        if out["log_scale"] and max(map(abs, out["y_range"])) > 300:
+            raise _fail("y_range", out["y_range"], "powers of ten within +-300 with log_scale")
     flush = out["events_per_flush"]
     if not _is_int(flush) or flush < 1:
         raise _fail("events_per_flush", flush, "an int >= 1")
