@@ -115,6 +115,17 @@ class Bins:
         fresh[:, 1] = xs[:, 1] != xs[:, 0]
         return xs[fresh], ys[fresh]
 
+    def envelope(self) -> np.ndarray:
+        """Outline of the band from each bin's lowest to its highest value, shape ``(2n, 2)``.
+
+        Along the highest values, then back along the lowest, each at the middle of its bin's
+        points. Filling it costs a fraction of stroking the line through the same points, and
+        covers the same pixels when the bins are a pixel column or two wide.
+        """
+        middle = (self.table[0] + self.table[6]) / 2
+        top = np.column_stack((middle, self.table[5]))
+        return np.concatenate((top, np.column_stack((middle, self.table[3]))[::-1]))
+
     def value_at(self, call_id: int) -> float:
         """The plotted value at ``call_id``: the kept point at or just before it (NaN if none)."""
         i = int(np.searchsorted(self.keys, call_id // self.width, side="right")) - 1

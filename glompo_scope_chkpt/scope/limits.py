@@ -12,7 +12,7 @@ import math
 
 __all__ = ["bin_width", "fitted_high", "x_limits", "y_limits"]
 
-_STEPS = (1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10)
+_STEPS = (1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10)
 
 
 def fitted_high(last: float) -> float:

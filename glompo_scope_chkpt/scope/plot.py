@@ -9,9 +9,10 @@ pasted by a :class:`~.title.TitleLine`.
 A frame is a function of the points and markers applied so far, never of the frames drawn before
 or of the clock: the same data applied in one delta or in a thousand give the same pixels. Its
 cost does not grow with the run. The limits (:mod:`.limits`), the colours (:mod:`.colours`) and the
-bin width depend only on the data; each line draws at most four points per bin, and a bin is at
-most a pixel column wide. The picture behind the lines (frame, ticks, labels, legend, checkpoint
-and resume lines) is drawn once per change of the limits or the legend and cached; a frame
+bin width depend only on the data; each optimizer is drawn as the band from
+each bin's lowest to its highest value (:meth:`.Bins.envelope`), and a bin is at most a pixel
+column or two wide. The picture behind the lines (frame, ticks, labels, legend, checkpoint and
+resume lines) is drawn once per change of the limits or the legend and cached; a frame
 restores it and draws the lines, the markers, the resume labels and the title over it.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
 from matplotlib.ticker import EngFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
 
 from .._fileio import atomic_path
@@ -195,10 +197,14 @@ class ScopePlot:
     def _add_points(self, opt_id: int, call_ids: np.ndarray, fx: np.ndarray) -> None:
         series = self._series.get(opt_id)
         if series is None:
-            line = self._new_line(linewidth=1.4, zorder=2)
+            artist: Line2D | Polygon
             if self._args["elitism"]:
-                line.set_drawstyle("steps-post")
-            series = Series(line, self._width, self._args["elitism"], self._log)
+                artist = self._new_line(linewidth=1.4, zorder=2, drawstyle="steps-post")
+            else:
+                artist = Polygon(np.zeros((0, 2)), closed=True, lw=1.2, joinstyle="bevel")
+                artist.set(animated=True, zorder=2)
+                self.ax.add_patch(artist)
+            series = Series(artist, self._width, self._args["elitism"], self._log)
             self._series[opt_id] = series
             self._colours = None
         series.extend(call_ids, fx)
@@ -325,13 +331,13 @@ class ScopePlot:
         colours = self.colours()
         for opt_id in sorted(self._series):
             series = self._series[opt_id]
-            series.line.set_data(*series.points())
-            series.line.set_color(colours[opt_id])
+            series.update_artist()
+            series.artist.set_color(colours[opt_id])
         self._marker_points()
 
     def _draw_live_artists(self) -> None:
         for opt_id in sorted(self._series):
-            self.ax.draw_artist(self._series[opt_id].line)
+            self.ax.draw_artist(self._series[opt_id].artist)
         for artist in (*self._event_lines.values(), *self._resume_texts):
             self.ax.draw_artist(artist)
 

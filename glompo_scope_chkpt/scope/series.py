@@ -3,8 +3,10 @@
 This module's one concern is the per-optimizer storage behind
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot`: a :class:`Series` applies elitism and the log
 scale's rule to an optimizer's points, keeps them as :class:`~.bins.Bins` (a summary bounded by the
-plot's pixel width, not by the number of points), tracks their value range and hands the line its
-decimated points. It holds the optimizer's line artist but never draws it.
+plot's pixel width, not by the number of points), tracks their value range and hands its artist the
+decimated shape: the band between each bin's lowest and highest value (a polygon, outlined, so a
+smooth stretch is a line), or with elitism the line through them (a running best is smooth). It
+holds the artist but never draws it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
 
 from .bins import Bins
 
@@ -24,8 +27,9 @@ class Series:
 
     Parameters
     ----------
-    line
-        The optimizer's line artist.
+    artist
+        The optimizer's artist: a :class:`~matplotlib.patches.Polygon` for the band, or a
+        :class:`~matplotlib.lines.Line2D` (with elitism).
     width
         The plot's current bin width (evaluations per bin).
     elitism
@@ -34,15 +38,17 @@ class Series:
         Leave out values ``<= 0`` (a log scale cannot place them).
     """
 
-    __slots__ = ("_cache", "best", "bins", "elitism", "first_call", "line", "positive_only")
+    __slots__ = ("_fresh", "artist", "best", "bins", "elitism", "first_call", "positive_only")
 
-    def __init__(self, line: Line2D, width: int, elitism: bool, positive_only: bool) -> None:
-        self.line = line
+    def __init__(
+        self, artist: Polygon | Line2D, width: int, elitism: bool, positive_only: bool
+    ) -> None:
+        self.artist = artist
         self.bins = Bins(width)
         self.elitism, self.positive_only = elitism, positive_only
         self.best = math.nan
         self.first_call: int | None = None
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._fresh = False
 
     def extend(self, call_ids: np.ndarray, fx: np.ndarray) -> None:
         """Add an optimizer's next points (``call_ids`` increasing)."""
@@ -55,13 +61,13 @@ class Series:
         if self.positive_only:
             y = np.where(y > 0, y, np.nan)
         self.bins.add(call_ids, y)
-        self._cache = None
+        self._fresh = False
 
     def widen(self, width: int) -> None:
         """Merge the bins into wider ones (see :meth:`.Bins.widen`)."""
         if width > self.bins.width:
             self.bins.widen(width)
-            self._cache = None
+            self._fresh = False
 
     def drop_outside(self, low: float, high: float | None) -> None:
         """Forget bins entirely outside ``[low, high]`` but one neighbour each side."""
@@ -70,13 +76,17 @@ class Series:
         high_key = None if high is None else int(high // width) + 1
         self.bins.drop_outside(int(low // width) - 1, high_key)
         if len(self.bins) != before:
-            self._cache = None
+            self._fresh = False
 
-    def points(self) -> tuple[np.ndarray, np.ndarray]:
-        """The decimated points the line draws (cached until the data change)."""
-        if self._cache is None:
-            self._cache = self.bins.polyline()
-        return self._cache
+    def update_artist(self) -> None:
+        """Give the artist the current decimated shape (once per change of the data)."""
+        if self._fresh:
+            return
+        if isinstance(self.artist, Polygon):
+            self.artist.set_xy(self.bins.envelope() if len(self.bins) else np.zeros((0, 2)))
+        else:
+            self.artist.set_data(*self.bins.polyline())
+        self._fresh = True
 
     def value_at(self, call_id: int) -> float:
         """The plotted value at or just before ``call_id`` (NaN without data)."""

@@ -86,8 +86,8 @@ def test_a_frame_keeps_a_bounded_summary_of_a_million_points() -> None:
     series = plot._series[0]
     assert len(series.bins) <= columns + 1
     assert series.bins.table.nbytes + series.bins.keys.nbytes < 100 * columns
-    ydata = series.line.get_ydata()
-    assert len(ydata) <= 2 * (columns + 1) and 1e6 in ydata
+    ydata = series.artist.get_xy()[:, 1]
+    assert len(ydata) <= 2 * (columns + 2) and 1e6 in ydata
 
 
 def test_bins_merge_the_same_whatever_the_order_of_widening() -> None:
@@ -117,7 +117,7 @@ def test_running_optimizers_never_share_a_colour() -> None:
     plot.render()
     assert plot.colours() == colours
     for opt_id, series in plot._series.items():
-        assert tuple(series.line.get_color()) == colours[opt_id]
+        assert tuple(series.artist.get_facecolor()) == colours[opt_id]
 
 
 def test_resume_marks_can_be_left_out() -> None:
