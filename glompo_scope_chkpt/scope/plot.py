@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import EngFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+from matplotlib.transforms import IdentityTransform
 
 from .._fileio import atomic_path
 from .._logging import get_logger
@@ -201,7 +202,7 @@ class ScopePlot:
             if self._args["elitism"]:
                 artist = self._new_line(linewidth=1.4, zorder=2, drawstyle="steps-post")
             else:
-                artist = Polygon(np.zeros((0, 2)), closed=True, lw=1.2, joinstyle="bevel")
+                artist = Polygon(np.zeros((0, 2)), closed=True, lw=0, transform=IdentityTransform())
                 artist.set(animated=True, zorder=2)
                 self.ax.add_patch(artist)
             series = Series(artist, self._width, self._args["elitism"], self._log)
@@ -276,6 +277,8 @@ class ScopePlot:
             xs = np.repeat(np.asarray(calls, dtype=float), 3)
             line.set_data(xs, [0.0, 1.0, np.nan] * len(calls))
         self._drawn_key = key
+        for series in self._series.values():
+            series.limits_changed()
 
     def _resume_labels(self, xlim: tuple[float, float]) -> None:
         """Label resume lines "resumed", right of the line (left near the right edge), skipping
@@ -329,9 +332,10 @@ class ScopePlot:
 
     def _place_lines(self) -> None:
         colours = self.colours()
+        half_width = 0.7 * self.figure.dpi / 100  # pixels: a line 1.4 points wide
         for opt_id in sorted(self._series):
             series = self._series[opt_id]
-            series.update_artist()
+            series.update_artist(self.ax.transData, half_width)
             series.artist.set_color(colours[opt_id])
         self._marker_points()
 

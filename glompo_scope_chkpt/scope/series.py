@@ -4,9 +4,9 @@ This module's one concern is the per-optimizer storage behind
 :class:`~glompo_scope_chkpt.scope.plot.ScopePlot`: a :class:`Series` applies elitism and the log
 scale's rule to an optimizer's points, keeps them as :class:`~.bins.Bins` (a summary bounded by the
 plot's pixel width, not by the number of points), tracks their value range and hands its artist the
-decimated shape: the band between each bin's lowest and highest value (a polygon, outlined, so a
-smooth stretch is a line), or with elitism the line through them (a running best is smooth). It
-holds the artist but never draws it.
+decimated shape: the band between each bin's lowest and highest value (a polygon, widened to a
+line's width, so a smooth stretch is a line), or with elitism the line through them (a running
+best is smooth). It holds the artist but never draws it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import math
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
+from matplotlib.transforms import Transform
 
 from .bins import Bins
 
@@ -78,15 +79,28 @@ class Series:
         if len(self.bins) != before:
             self._fresh = False
 
-    def update_artist(self) -> None:
-        """Give the artist the current decimated shape (once per change of the data)."""
+    def update_artist(self, to_pixels: Transform, half_width: float) -> None:
+        """Give the artist the current decimated shape (once per change of the data or limits).
+
+        The band is placed in pixels (``to_pixels`` maps data to them), widened by
+        ``half_width`` pixels above and below so that a smooth stretch is a line that thick: a
+        filled band costs a third of an outlined one when its edges are ragged.
+        """
         if self._fresh:
             return
         if isinstance(self.artist, Polygon):
-            self.artist.set_xy(self.bins.envelope() if len(self.bins) else np.zeros((0, 2)))
+            xy = to_pixels.transform(self.bins.envelope()) if len(self.bins) else np.zeros((0, 2))
+            half = len(xy) // 2
+            xy[:half, 1] += half_width
+            xy[half:, 1] -= half_width
+            self.artist.set_xy(xy)
         else:
             self.artist.set_data(*self.bins.polyline())
         self._fresh = True
+
+    def limits_changed(self) -> None:
+        """Place the band again at the next :meth:`update_artist`."""
+        self._fresh = False
 
     def value_at(self, call_id: int) -> float:
         """The plotted value at or just before ``call_id`` (NaN without data)."""

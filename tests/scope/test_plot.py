@@ -32,11 +32,11 @@ def _history(n: int = 600, n_opt: int = 3, seed: int = 0) -> History:
 
 def _drawn(plot: ScopePlot, opt_id: int) -> tuple[np.ndarray, np.ndarray]:
     """x and y of an optimizer's line, or of the top edge of its band (each bin's highest)."""
-    artist = plot._series[opt_id].artist
-    if hasattr(artist, "get_xy"):
-        xy = artist.get_xy()
-        return xy[: len(xy) // 2, 0], xy[: len(xy) // 2, 1]
-    return artist.get_xdata(), artist.get_ydata()
+    series = plot._series[opt_id]
+    if series.elitism:
+        return series.artist.get_xdata(), series.artist.get_ydata()
+    xy = series.bins.envelope()
+    return xy[: len(xy) // 2, 0], xy[: len(xy) // 2, 1]
 
 
 @pytest.mark.parametrize(
