@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +120,7 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
         The manager's history: traces per optimizer, and markers (killed, converged, crashed
         optimizers as points; checkpoints and resumes as vertical lines).
     log_scale
-        Use a logarithmic ``fx`` axis (symmetric-log if any value is not positive).
+        Use a logarithmic ``fx`` axis; values ``<= 0`` are left out, as on the scope.
 
     Returns
     -------
@@ -158,16 +157,24 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
 
 def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     """Draw one trajectory plot on ``axes``."""
+    from ..scope.colours import assign_colours, history_spans
+    from ..scope.limits import fitted_high
+
     traces = {opt_id: t for opt_id, t in sorted(history.traces.items()) if len(t)}
+    colours = assign_colours(history_spans(history))  # the scope's colours
     labelled = len(traces) <= _MAX_LEGEND
-    lowest = math.inf
     for opt_id, trace in traces.items():
-        fx = np.minimum.accumulate(trace.fx) if best else trace.fx
-        label = f"optimizer {opt_id}" if labelled else None
+        fx = np.fmin.accumulate(trace.fx) if best else trace.fx
+        if log_scale:  # as the scope (and GloMPO): a value <= 0 has no place on a log axis
+            fx = np.where(fx > 0, fx, np.nan)
         axes.plot(
-            trace.call_ids, fx, lw=1, drawstyle="steps-post" if best else "default", label=label
+            trace.call_ids,
+            fx,
+            lw=1,
+            color=colours[opt_id],
+            drawstyle="steps-post" if best else "default",
+            label=f"optimizer {opt_id}" if labelled else None,
         )
-        lowest = min(lowest, float(np.min(fx)))
     for kind, markers in _group_markers(history.markers).items():
         _draw_markers(axes, history, kind, markers, best)
     axes.set_xlabel("function evaluations (call_id)")
@@ -175,8 +182,11 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     axes.set_title("Running best of each optimizer" if best else "Trajectories of every optimizer")
     if not traces:
         axes.text(0.5, 0.5, "no evaluations", transform=axes.transAxes, ha="center")
-    elif log_scale:
-        axes.set_yscale("log" if lowest > 0 else "symlog")
+    else:
+        last = max(int(t.call_ids[-1]) for t in traces.values())
+        axes.set_xlim(0, fitted_high(last))
+        if log_scale:
+            axes.set_yscale("log")
     handles, _ = axes.get_legend_handles_labels()
     if handles:
         axes.legend(fontsize="small", ncols=2 if len(handles) > 10 else 1)

@@ -76,8 +76,6 @@ class FrameSplitter:
     ----------
     grid
         Where frames lie.
-    show_resumes
-        Keep the ``resume`` markers; with ``False`` they are dropped.
 
     Notes
     -----
@@ -87,7 +85,6 @@ class FrameSplitter:
     """
 
     grid: FrameGrid
-    show_resumes: bool = True
     last: int = 0
     """The boundary of the last frame handed out (0 before the first)."""
     _points: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -102,8 +99,6 @@ class FrameSplitter:
                 call_ids, fx = np.concatenate((held[0], call_ids)), np.concatenate((held[1], fx))
             self._points[opt_id] = (call_ids, fx)
         for marker in delta.markers:
-            if marker.kind == "resume" and not self.show_resumes:
-                continue
             if marker.kind == "checkpoint":
                 if marker.call_id in self._checkpoints:
                     continue

@@ -3,14 +3,17 @@
 :class:`ScopePlot` is a view of a :class:`~glompo_scope_chkpt.core.history.History`. It is fed
 :class:`~.cursor.HistoryDelta` objects (what the history gained since the last one, read by a
 :class:`~.cursor.HistoryCursor`) and renders frames as RGBA pixels. Each optimizer's data is kept
-in a :class:`~.series.Series`; the title is pasted by a :class:`~.title.TitleLine`.
+in a :class:`~.series.Series`, summarised per bin of evaluation numbers (:mod:`.bins`); the title is
+pasted by a :class:`~.title.TitleLine`.
 
-Redrawing is kept cheap. Axis limits move in steps (nice round numbers for the whole run, quarter
-windows for a trailing window, hysteresis on the value axis), so ticks and labels are laid out only
-when a step is taken. Between steps the picture without markers and title (frame, ticks, labels
-and every line drawn so far) is cached; a frame restores it, draws only the new segments of each
-line, caches the result again and draws the event markers, the checkpoint and resume lines and
-the title over it. A frame therefore costs the same after a million evaluations as after a hundred.
+A frame is a function of the points and markers applied so far, never of the frames drawn before
+or of the clock: the same data applied in one delta or in a thousand give the same pixels. Its
+cost does not grow with the run. The limits (:mod:`.limits`), the colours (:mod:`.colours`) and the
+bin width depend only on the data; each optimizer is drawn as the band from
+each bin's lowest to its highest value (:meth:`.Bins.envelope`), and a bin is at most a pixel
+column or two wide. The picture behind the lines (frame, ticks, labels, legend, checkpoint and
+resume lines) is drawn once per change of the limits or the legend and cached; a frame
+restores it and draws the lines, the markers, the resume labels and the title over it.
 """
 
 from __future__ import annotations
@@ -21,35 +24,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
+from matplotlib.ticker import EngFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+from matplotlib.transforms import IdentityTransform
 
 from .._fileio import atomic_path
 from .._logging import get_logger
 from ..core.history import History, Marker
 from ..errors import ScopeError
+from .colours import END_KINDS, Colour, assign_colours, spans_from
 from .cursor import HistoryCursor, HistoryDelta
+from .legend import EVENT_STYLES, MAX_LISTED, RESUME_LABEL_STYLE, VERTICAL_STYLES, draw_legends
+from .limits import bin_width, x_limits, y_limits
 from .series import Series
 from .title import TitleLine
 
-__all__ = ["ScopePlot", "even_pixel_size"]
+__all__ = ["ScopePlot", "even_pixel_size", "font_size"]
 
 log = get_logger(__name__)
 
-_EVENT_STYLES: dict[str, dict[str, Any]] = {
-    "killed": {"marker": "x", "color": "black", "markersize": 8, "markeredgewidth": 1.8},
-    "converged": {"marker": "*", "color": "gold", "markeredgecolor": "black", "markersize": 13},
-    "crashed": {"marker": "X", "color": "red", "markeredgecolor": "darkred", "markersize": 10},
-    "paused": {"marker": r"$\parallel$", "color": "dimgray", "markersize": 10},
-}
-_VERTICAL_STYLES: dict[str, dict[str, Any]] = {
-    "checkpoint": {"color": "0.45", "linewidth": 0.9, "linestyle": ":"},
-    "resume": {"color": "black", "linewidth": 2.5, "linestyle": "--"},
-}
-_PALETTE = [colormaps["tab20"](i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
-"""Colours of optimizers 0, 1, 2, ...: the ten strong tab20 colours, then their light twins."""
+_COLUMNS_PER_PIXEL = 1
+"""Bins per pixel column of the axes at most: as widths are powers of two, a bin spans one or two
+columns."""
 
 
 def even_pixel_size(figsize: tuple[float, float], dpi: float) -> tuple[int, int]:
@@ -60,18 +59,12 @@ def even_pixel_size(figsize: tuple[float, float], dpi: float) -> tuple[int, int]
     return tuple(max(2, round(side * dpi) // 2 * 2) for side in figsize)  # type: ignore[return-value]
 
 
-def _nice_ceil(value: float) -> float:
-    """Smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value``."""
-    if value <= 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
-
-
-def _tight_ceil(value: float) -> float:
-    """``value`` plus 2 %, rounded up to a tenth of its power of ten (12,000 -> 13,000)."""
-    unit = 10.0 ** math.floor(math.log10(value)) / 10
-    return math.ceil(1.02 * value / unit) * unit
+def font_size(figsize: tuple[float, float]) -> float:
+    """Text size in points for a figure of ``figsize`` inches: 13 at 12x8, in proportion to the
+    smaller side's ratio (within 0.5 and 3 times). At a higher ``dpi`` the same text has more
+    pixels, so a picture looks the same at any ``dpi``."""
+    width, height = figsize
+    return 13.0 * min(3.0, max(0.5, min(width / 12, height / 8)))
 
 
 class ScopePlot:
@@ -82,9 +75,9 @@ class ScopePlot:
     args
         Validated ``visualisation_args`` (see :mod:`.vis_args`).
     blit
-        Between axis-limit steps, restore the cached picture and draw only new line segments,
-        markers and the title. With ``False`` every frame is a full draw (the reference the
-        benchmark compares against).
+        Restore the cached picture behind the lines and draw the lines over it. With ``False``
+        every frame draws the whole figure again (the reference the benchmark compares against);
+        the pixels are the same.
     figure
         A figure to draw into (interactive mode passes a pyplot figure); by default a new
         :class:`~matplotlib.figure.Figure` with an Agg canvas.
@@ -107,230 +100,267 @@ class ScopePlot:
             )
         self.figure, self.canvas = figure, canvas
         self._args, self._blit = dict(args), blit
+        self._log = bool(args["log_scale"])
         self._series: dict[int, Series] = {}
-        self._best: tuple[float, int | None] = (math.inf, None)
+        self._best: tuple[float, int, int] | None = None  # value, call_id, opt_id
+        self._hidden = 0  # values a log scale cannot show
         self._last_call = 0
-        self._events: dict[str, list[Any]] = {k: [] for k in (*_EVENT_STYLES, *_VERTICAL_STYLES)}
+        self._markers: dict[str, list[Marker]] = {k: [] for k in (*EVENT_STYLES, *VERTICAL_STYLES)}
         self._background: Any = None
-        self._symlog_threshold: float | None = None
+        self._drawn_key: Any = None
+        self._legends: list[Any] = []
+        self._colours: dict[int, Colour] | None = None
+        self._resume_texts: list[Any] = []
+        self._marker_y: dict[str, list[float]] = {k: [] for k in EVENT_STYLES}
+        self._stale: set[int | None] | None = set()  # optimizers whose markers may move; None: all
         self.dirty = True
         self.ax = self._build_axes()
-        # Over the optimizers' lines (zorder 3), drawn last in every frame, blitted or not.
+        self._columns = _COLUMNS_PER_PIXEL * max(1, round(self.ax.bbox.width))
+        self._width = bin_width(self._span(), self._columns)
         self._event_lines = {
-            k: self._new_line(ls="none", zorder=3, **s) for k, s in _EVENT_STYLES.items()
+            k: self._new_line(ls="none", zorder=4, **s) for k, s in EVENT_STYLES.items()
         }
-        for kind, style in _VERTICAL_STYLES.items():  # one artist each: NaN-separated segments
-            line = self._event_lines[kind] = self._new_line(zorder=3, **style)
-            line.set_transform(self.ax.get_xaxis_transform())
+        self._vertical_lines = {
+            k: self.ax.plot([], [], zorder=1.5, transform=self.ax.get_xaxis_transform(), **s)[0]
+            for k, s in VERTICAL_STYLES.items()
+        }
 
+    # -- layout ----------------------------------------------------------------------------------
     def _build_axes(self) -> Any:
         width, height = self.figure.get_size_inches()
-        font = self._font = 10 * min(
-            1.0, max(0.5, width / 12, height / 8)
-        )  # small figure: small text
+        font = self._font = font_size((width, height))
         em = font / 72  # inches
         ax = self.figure.add_subplot()
-        self.figure.subplots_adjust(
-            left=6.5 * em / width,
-            right=1 - 2 * em / width,
-            bottom=4.2 * em / height,
-            top=1 - 3 * em / height,
-        )
-        ax.tick_params(labelsize=font)
-        ax.set_xlabel("Total function evaluations", fontsize=font)
-        ax.set_ylabel("Best f(x) so far" if self._args["elitism"] else "f(x)", fontsize=font)
-        ax.grid(True, color="0.9", linewidth=0.6)
+        left, right = 6.0 * em / width, 1 - 13.5 * em / width  # the legend's column on the right
+        bottom, top = 4.0 * em / height, 1 - 3.2 * em / height
+        self._box = (left, right, bottom, top)
+        self.figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+        ax.tick_params(labelsize=0.9 * font)
+        ax.set_xlabel("function evaluations", fontsize=font)
+        ylabel = "best f(x) so far" if self._args["elitism"] else "f(x)"
+        ax.set_ylabel(ylabel + (" (log scale)" if self._log else ""), fontsize=font)
+        ax.grid(True, color="0.9", linewidth=0.7)
         ax.set_axisbelow(True)
-        x_range, y_range = self._args["x_range"], self._args["y_range"]
-        ax.set_xlim(x_range if isinstance(x_range, tuple) else (0, 10))
-        if self._args["log_scale"]:
-            ax.set_yscale("symlog" if y_range and y_range[0] <= 0 else "log")
-            if y_range and y_range[0] <= 0:
-                self._symlog_threshold = 1.0
-        ax.set_ylim(y_range or ((0.1, 10) if self._args["log_scale"] else (0, 1)))
-        self._title = TitleLine(self.figure, 1.1 * font)
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        if self._log:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(base=10, numticks=9))
+            ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4), useOffset=False)
+        ax.set_ylim(self._fixed_ylim() or ((0.1, 10) if self._log else (0, 1)))
+        ax.set_xlim(x_limits(self._args["x_range"], 0))
+        self._title = TitleLine(self.figure, 1.05 * font)
         return ax
 
+    def _fixed_ylim(self) -> tuple[float, float] | None:
+        """``y_range``; with ``log_scale`` in powers of ten, as GloMPO reads it."""
+        y_range = self._args["y_range"]
+        if y_range is None or not self._log:
+            return y_range
+        return (10.0 ** y_range[0], 10.0 ** y_range[1])
+
     def _new_line(self, **style: Any) -> Line2D:
-        (line,) = self.ax.plot([], [], animated=self._blit, **style)
+        (line,) = self.ax.plot([], [], animated=True, **style)
         return line
+
+    def _span(self) -> float:
+        low, high = x_limits(self._args["x_range"], self._last_call)
+        return high - low
 
     # -- data ------------------------------------------------------------------------------------
     def apply(self, delta: HistoryDelta) -> None:
         """Add the points and markers of ``delta`` (nothing is drawn until :meth:`render`)."""
-        elitism = self._args["elitism"]
+        calls = [int(ids[-1]) for ids, _ in delta.points.values()]
+        calls += [m.call_id for m in delta.markers]
+        self._last_call = max([self._last_call, *calls])
+        width = bin_width(self._span(), self._columns)
+        if width != self._width:
+            self._width = width
+            for series in self._series.values():
+                series.widen(width)
+            self._stale = None
         for opt_id, (call_ids, fx) in delta.points.items():
-            series = self._series.get(opt_id)
-            if series is None:
-                series = self._series[opt_id] = self._new_series(opt_id)
-            series.extend(call_ids, fx, elitism)
-            self._last_call = max(self._last_call, int(call_ids[-1]))
-            finite = np.isfinite(fx)
-            if finite.any():
-                low = float(np.min(fx[finite]))
-                if low < self._best[0]:
-                    self._best = (low, opt_id)
+            self._add_points(opt_id, call_ids, fx)
+        if self._args["x_range"] is not None:
+            low, high = x_limits(self._args["x_range"], self._last_call)
+            fixed = isinstance(self._args["x_range"], tuple)
+            for series in self._series.values():
+                series.drop_outside(low, high if fixed else None)
+            self._stale = None
         for marker in delta.markers:
-            self._add_marker(marker)
+            self._markers[marker.kind].append(marker)
+            if marker.kind in END_KINDS:
+                self._colours = None
         self.dirty = self.dirty or bool(delta)
 
-    def _new_series(self, opt_id: int) -> Series:
-        colour = _PALETTE[opt_id % len(_PALETTE)]
-        style = "steps-post" if self._args["elitism"] else "default"
-        return Series(self._new_line(color=colour, linewidth=1.2, drawstyle=style))
-
-    def _add_marker(self, marker: Marker) -> None:
-        self._last_call = max(self._last_call, marker.call_id)
-        if marker.kind in ("checkpoint", "resume"):
-            self._add_vertical(marker)
-            return
-        series = self._series.get(marker.opt_id) if marker.opt_id is not None else None
-        y = series.value_at(marker.call_id) if series is not None else math.nan
-        if not math.isfinite(y) and marker.fx is not None:
-            y = float(marker.fx)
-        if not math.isfinite(y):
-            log.debug("Marker %s has no value to be placed at; not drawn.", marker)
-            return
-        self._events[marker.kind].append((marker.call_id, y))
-        xs, ys = zip(*self._events[marker.kind], strict=True)
-        self._event_lines[marker.kind].set_data(xs, ys)
-
-    def _add_vertical(self, marker: Marker) -> None:
-        """Checkpoints: thin dotted lines; resumes: thick dashed lines labelled "resumed"."""
-        self._events[marker.kind].append(marker.call_id)
-        xs = np.repeat(np.asarray(self._events[marker.kind], dtype=float), 3)
-        ys = np.tile([0.0, 1.0, np.nan], len(xs) // 3)
-        self._event_lines[marker.kind].set_data(xs, ys)
-        if marker.kind == "resume":
-            self.ax.text(
-                marker.call_id,
-                0.98,
-                "resumed ",
-                transform=self.ax.get_xaxis_transform(),
-                rotation=90,
-                ha="right",
-                va="top",
-                fontsize=0.9 * self._font,
-                clip_on=True,
-            )
-            self._background = None
+    def _add_points(self, opt_id: int, call_ids: np.ndarray, fx: np.ndarray) -> None:
+        series = self._series.get(opt_id)
+        if series is None:
+            artist: Line2D | Polygon
+            if self._args["elitism"]:
+                artist = self._new_line(linewidth=1.4, zorder=2, drawstyle="steps-post")
+            else:
+                artist = Polygon(np.zeros((0, 2)), closed=True, lw=0, transform=IdentityTransform())
+                artist.set(animated=True, zorder=2)
+                self.ax.add_patch(artist)
+            series = Series(artist, self._width, self._args["elitism"], self._log)
+            self._series[opt_id] = series
+            self._colours = None
+        series.extend(call_ids, fx)
+        if self._stale is not None:
+            self._stale.add(opt_id)
+        finite = np.isfinite(fx)
+        if self._log:
+            self._hidden += int(np.count_nonzero(finite & (fx <= 0)))
+        if finite.any():
+            i = int(np.argmin(np.where(finite, fx, np.inf)))
+            best = (float(fx[i]), int(call_ids[i]), opt_id)
+            self._best = best if self._best is None else min(self._best, best)
 
     def invalidate(self) -> None:
         """Forget the cached picture (e.g. after the window was resized): next frame draws all."""
         self._background = None
 
-    # -- limits ----------------------------------------------------------------------------------
-    def _wanted_xlim(self) -> tuple[float, float]:
-        x_range, last = self._args["x_range"], self._last_call
-        if isinstance(x_range, tuple):
-            return x_range
-        if x_range is None:
-            high = self.ax.get_xlim()[1]
-            return (0.0, high if last <= high else max(10.0, _nice_ceil(1.1 * last)))
-        step = max(1, math.ceil(x_range / 4))
-        high = (last // step + 1) * step
-        return (float(max(0, high - x_range - step)), float(high))
+    # -- what the picture shows ------------------------------------------------------------------
+    def colours(self) -> dict[int, Colour]:
+        """Each optimizer's colour (see :mod:`.colours`)."""
+        if self._colours is None:
+            first = {o: s.first_call for o, s in self._series.items() if s.first_call is not None}
+            ends = [m for kind in END_KINDS for m in self._markers[kind]]
+            ends.sort(key=lambda m: m.call_id)
+            self._colours = assign_colours(spans_from(first, ends))
+        return self._colours
 
-    def _data_range(self, xlim: tuple[float, float] | None) -> tuple[float, float]:
+    def _legend_entries(self) -> tuple[tuple[tuple[int, Colour, bool], ...], int]:
+        """Running optimizers first, then the latest ended ones; how many are left unnamed."""
+        ended = {m.opt_id for kind in END_KINDS for m in self._markers[kind]}
+        colours = self.colours()
+        order = sorted(self._series, key=lambda o: (o in ended, -(self._series[o].first_call or 0)))
+        named = sorted(order[:MAX_LISTED])
+        listed = tuple((o, colours[o], o not in ended) for o in named)
+        return listed, len(order) - len(named)
+
+    def _ylim(self, xlim: tuple[float, float]) -> tuple[float, float]:
+        fixed = self._fixed_ylim()
+        if fixed is not None:
+            return fixed
+        window = None if self._args["x_range"] is None else xlim
         low, high = math.inf, -math.inf
         for series in self._series.values():
-            if xlim is None:
-                low, high = min(low, series.ymin), max(high, series.ymax)
-                continue
-            y = series.y[series.visible(xlim)]
-            if np.isfinite(y).any():
-                low, high = min(low, float(np.nanmin(y))), max(high, float(np.nanmax(y)))
-        return low, high
-
-    def _update_yscale(self, low: float) -> bool:
-        if not self._args["log_scale"] or low > 0:
-            return False
-        small = min((s.absmin for s in self._series.values()), default=math.inf)
-        small = small if math.isfinite(small) else 1.0
-        threshold = 10.0 ** math.floor(math.log10(small))
-        if self._symlog_threshold is not None and threshold >= self._symlog_threshold:
-            return False
-        self._symlog_threshold = threshold
-        self.ax.set_yscale("symlog", linthresh=threshold)
-        return True
-
-    def _update_ylim(self, xlim: tuple[float, float]) -> bool:
-        if self._args["y_range"] is not None:
-            return False
-        low, high = self._data_range(None if self._args["x_range"] is None else xlim)
+            s_low, s_high = series.y_range(window)
+            low, high = min(low, s_low), max(high, s_high)
         if not math.isfinite(low):
-            return False
-        changed = self._update_yscale(low)
-        forward = self.ax.yaxis.get_transform()
-        t_low, t_high = forward.transform([low, high])
-        c_low, c_high = sorted(forward.transform(self.ax.get_ylim()))
-        span = t_high - t_low
-        inside = c_low <= t_low and t_high <= c_high
-        if inside and (c_high - c_low) <= 4 * max(span, 1e-300) and not changed:
-            return False
-        tiny = span <= 1e-9 * max(1.0, abs(t_low), abs(t_high))
-        pad = max(0.5, 0.1 * abs(t_high)) if tiny else 0.12 * span
-        new = forward.inverted().transform([t_low - pad, t_high + pad])
-        self.ax.set_ylim(float(new[0]), float(new[1]))
-        return True
+            return (0.1, 10.0) if self._log else (0.0, 1.0)
+        return y_limits(low, high, self._log)
 
-    def _update_limits(self) -> bool:
-        xlim = self._wanted_xlim()
-        changed = tuple(self.ax.get_xlim()) != xlim
-        if changed:
-            self.ax.set_xlim(xlim)
-        return self._update_ylim(xlim) or changed
+    def _background_key(self) -> tuple[Any, ...]:
+        xlim = x_limits(self._args["x_range"], self._last_call)
+        verticals = tuple(len(self._markers[k]) for k in VERTICAL_STYLES)
+        return xlim, self._ylim(xlim), self._legend_entries(), verticals
+
+    def _set_background(self, key: tuple[Any, ...]) -> None:
+        """Put the limits, the legend and the vertical lines of ``key`` on the figure."""
+        xlim, ylim, (listed, hidden), _ = key
+        self.ax.set_xlim(xlim)
+        self.ax.set_ylim(ylim)
+        for legend in self._legends:
+            legend.remove()
+        anchor = (self._box[1] + 0.012, self._box[3], self._box[2])
+        style = {"fontsize": 0.85 * self._font, "show_resumes": self._args["show_resumes"]}
+        self._legends = draw_legends(self.figure, anchor, listed, hidden, style)
+        for kind, line in self._vertical_lines.items():
+            calls = [m.call_id for m in self._markers[kind]]
+            if kind == "resume" and not self._args["show_resumes"]:
+                calls = []
+            xs = np.repeat(np.asarray(calls, dtype=float), 3)
+            line.set_data(xs, [0.0, 1.0, np.nan] * len(calls))
+        self._drawn_key = key
+        for series in self._series.values():
+            series.limits_changed()
+
+    def _resume_labels(self, xlim: tuple[float, float]) -> None:
+        """Label resume lines "resumed", right of the line (left near the right edge), skipping
+        lines too close to the one labelled before."""
+        for text in self._resume_texts:
+            text.remove()
+        self._resume_texts = []
+        if not self._args["show_resumes"]:
+            return
+        low, high = xlim
+        gap = 6 * self._font / 72 * self.figure.dpi / max(1.0, self.ax.bbox.width) * (high - low)
+        previous = -math.inf
+        for call in sorted(m.call_id for m in self._markers["resume"]):
+            if not low <= call <= high or call - previous < gap:
+                continue
+            previous = call
+            left = (call - low) / (high - low) < 0.8
+            text = self.ax.annotate(
+                "resumed",
+                xy=(call, 0.985),
+                xycoords=self.ax.get_xaxis_transform(),
+                xytext=(5 if left else -5, 0),
+                textcoords="offset points",
+                ha="left" if left else "right",
+                va="top",
+                fontsize=0.85 * self._font,
+                animated=True,
+                zorder=5,
+                **RESUME_LABEL_STYLE,
+            )
+            self._resume_texts.append(text)
+
+    def _marker_points(self) -> None:
+        """Place each event marker on its optimizer's line (or at its own value)."""
+        for kind in EVENT_STYLES:
+            markers, ys = self._markers[kind], self._marker_y[kind]
+            for i, marker in enumerate(markers):
+                if i < len(ys) and self._stale is not None and marker.opt_id not in self._stale:
+                    continue
+                series = self._series.get(marker.opt_id) if marker.opt_id is not None else None
+                y = series.value_at(marker.call_id) if series is not None else math.nan
+                if not math.isfinite(y) and marker.fx is not None:
+                    y = float(marker.fx) if (marker.fx > 0 or not self._log) else math.nan
+                if i == len(ys):
+                    ys.append(y)
+                else:
+                    ys[i] = y
+            placed = [(m.call_id, y) for m, y in zip(markers, ys, strict=True) if math.isfinite(y)]
+            self._event_lines[kind].set_data(*(zip(*placed, strict=True) if placed else ([], [])))
+        self._stale = set()
+
+    def _place_lines(self) -> None:
+        colours = self.colours()
+        half_width = 0.7 * self.figure.dpi / 100  # pixels: a line 1.4 points wide
+        for opt_id in sorted(self._series):
+            series = self._series[opt_id]
+            series.update_artist(self.ax.transData, half_width)
+            series.artist.set_color(colours[opt_id])
+        self._marker_points()
+
+    def _draw_live_artists(self) -> None:
+        for opt_id in sorted(self._series):
+            self.ax.draw_artist(self._series[opt_id].artist)
+        for artist in (*self._event_lines.values(), *self._resume_texts):
+            self.ax.draw_artist(artist)
 
     # -- drawing ---------------------------------------------------------------------------------
     def title_text(self) -> str:
         """The line above the axes: evaluations so far and the best value, once there is one."""
-        best, opt_id = self._best
-        if not math.isfinite(best):
+        if self._best is None:
             return f"{self._last_call:,} evaluations"
-        who = "" if opt_id is None else f" (opt {opt_id})"
-        return f"{self._last_call:,} evaluations   best f(x) = {best:.6g}{who}"
+        best, _, opt_id = self._best
+        text = f"{self._last_call:,} evaluations   best f(x) = {best:.6g} (opt {opt_id})"
+        if self._hidden:
+            text += f"   ({self._hidden:,} values <= 0 not shown on the log scale)"
+        return text
 
     def _draw_title(self) -> None:
         text = self.title_text()
         box, pixels = self.ax.bbox, np.asarray(self.canvas.buffer_rgba())
         row = round(pixels.shape[0] - box.y1 - 0.4 * self._title.height)  # a window may resize
         self._title.draw(pixels, text, (box.x0 + box.x1) / 2, row)
-
-    def _draw_overlays(self) -> None:
-        for artist in self._event_lines.values():
-            self.ax.draw_artist(artist)
-
-    def _full_draw(self) -> None:
-        """Lay out and draw everything; cache the picture without markers and title."""
-        window = None if self._args["x_range"] is None else self.ax.get_xlim()
-        for series in self._series.values():
-            part = series.visible(window)
-            series.line.set_data(series.x[part], series.y[part])
-            series.drawn = series.n
-        self.canvas.draw()  # frame, ticks, labels, grid, vertical lines: not the live artists
-        if not self._blit:
-            self._draw_title()
-        else:
-            for series in self._series.values():
-                self.ax.draw_artist(series.line)
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._draw_overlays()
-            self._draw_title()
-
-    def _incremental_draw(self) -> None:
-        """Restore the cached picture, extend each line by its new segments, re-cache, overlay."""
-        self.canvas.restore_region(self._background)
-        extended = False
-        for series in self._series.values():
-            if series.n > series.drawn:
-                tail = slice(max(0, series.drawn - 1), series.n)
-                series.line.set_data(series.x[tail], series.y[tail])
-                self.ax.draw_artist(series.line)
-                series.drawn, extended = series.n, True
-        if extended:
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._draw_overlays()
-        self._draw_title()
 
     def render(self) -> memoryview:
         """Draw the current picture and return its pixels.
@@ -340,41 +370,33 @@ class ScopePlot:
         memoryview
             RGBA bytes of shape ``(height, width, 4)``, valid until the next call.
         """
-        limits_changed = self._update_limits()
-        if not self._blit or limits_changed or self._background is None:
-            self._full_draw()
+        key = self._background_key()
+        if key != self._drawn_key:
+            self._set_background(key)
+            self._resume_labels(key[0])
+            self._background = None
+        self._place_lines()
+        if self._background is None or not self._blit:
+            self.canvas.draw()  # everything but the animated lines, markers and labels
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
-            self._incremental_draw()
+            self.canvas.restore_region(self._background)
+        self._draw_live_artists()
+        self._draw_title()
         self.dirty = False
         return self.canvas.buffer_rgba()
 
     def still_xlim(self) -> tuple[float, float]:
-        """The x limits of a still: without a fixed ``x_range``, fitted to the data.
-
-        The live view grows its x axis in coarse steps (to redraw seldom), which can leave a
-        still's right half empty.
-        """
-        if self._args["x_range"] is None and self._last_call > 0:
-            return (0.0, _tight_ceil(self._last_call))
-        return tuple(self.ax.get_xlim())
+        """The x limits of a still: those of the current picture (fitted to the data)."""
+        return x_limits(self._args["x_range"], self._last_call)
 
     def save_png(self, path: str | Path) -> Path:
-        """Write the picture, x axis at :meth:`still_xlim`, as a PNG (atomically); return its path.
-
-        The live view's limits are restored afterwards, so later frames are not affected.
-        """
+        """Write the current picture as a PNG (atomically); return its path."""
         from matplotlib.image import imsave
 
-        live = tuple(self.ax.get_xlim())
-        self.ax.set_xlim(self.still_xlim())
-        self.invalidate()
-        try:
-            pixels = np.asarray(self.render())
-            with atomic_path(path) as tmp:
-                imsave(tmp, pixels, format="png")
-        finally:
-            self.ax.set_xlim(live)
-            self.invalidate()
+        pixels = np.asarray(self.render())
+        with atomic_path(path) as tmp:
+            imsave(tmp, pixels, format="png")
         return Path(path)
 
     @classmethod

@@ -105,11 +105,12 @@ def _make_plot(args: Mapping[str, Any]) -> tuple[Any, Any, list[str]]:
 class _Renderer:
     """State of the renderer process: the plots, the frames to draw and the open segment.
 
-    Frames are cut by a :class:`~.frames.FrameSplitter`: the frame at boundary ``b`` is drawn
+    Frames are cut by a :class:`~.frames.FrameSplitter`: the frame at boundary ``b`` is made
     once the manager promised (its ``frontier``) that the history up to ``b`` was sent. Every
-    frame is drawn, in order, also those no segment records (a resumed session redraws the run
-    from its start, so the picture's state matches the uninterrupted run's); a frame is encoded
-    when the open segment covers it (``start < b <= end``).
+    frame's data is applied to the plot, in order, also that of frames no segment records (a
+    resumed session goes through the run from its start); a frame is painted and encoded when
+    the open segment covers it (``start < b <= end``). The plot's picture is a function of the
+    data applied, however it was cut, so skipping the paint of unrecorded frames changes nothing.
     """
 
     def __init__(self) -> None:
@@ -121,7 +122,7 @@ class _Renderer:
         """The open segment records the frames after this evaluation number."""
         self.frontier = 0
         self.drawn = 0
-        """Frames drawn so far (encoded or not)."""
+        """Frames made so far (painted and encoded, or only applied)."""
         self.failed: Exception | None = None
         self.encoder_killed = False
         """Whether the segment failed because its ffmpeg was killed (answered as ``lost``)."""
@@ -132,7 +133,7 @@ class _Renderer:
             if kind == "init":
                 self.plot, self.window_plot, value = _make_plot(payload)
                 grid = FrameGrid(payload["events_per_flush"], payload["max_frames"])
-                self.splitter = FrameSplitter(grid, payload["show_resumes"])
+                self.splitter = FrameSplitter(grid)
             assert self.splitter is not None  # init is the first message
             if delta:
                 self.splitter.add(delta)
@@ -153,12 +154,12 @@ class _Renderer:
         self.plot.apply(delta)
         if self.window_plot is not None:
             self.window_plot.apply(delta)
-        pixels = self.plot.render()
         self.drawn += 1
         self.show()
         writer = self.writer
         if not encode or writer is None:
-            return
+            return  # the picture is a function of the data applied: no need to paint it
+        pixels = self.plot.render()
         try:
             writer.write(pixels)
         except Exception as exc:

@@ -8,7 +8,9 @@ The keys are GloMPO's scope arguments, so scripts migrating from GloMPO keep the
 ``y_range``
     ``None`` (follow the data) or ``(min, max)``.
 ``log_scale``
-    Logarithmic function-value axis; values ``<= 0`` switch it to a symmetric log scale.
+    Logarithmic function-value axis, as in GloMPO: values ``<= 0`` have no logarithm and are left
+    out (the title counts them), and ``y_range`` is given in powers of ten (``(-3, 2)`` shows
+    ``1e-3`` to ``1e2``).
 ``record_movie``
     Record the scope into movie segments.
 ``interactive_mode``
@@ -132,6 +134,8 @@ def _check_top(out: dict[str, Any]) -> None:
         out["x_range"] = _pair("x_range", x_range)
     if out["y_range"] is not None:
         out["y_range"] = _pair("y_range", out["y_range"])
+        if out["log_scale"] and max(map(abs, out["y_range"])) > 300:
+            raise _fail("y_range", out["y_range"], "powers of ten within +-300 with log_scale")
     flush = out["events_per_flush"]
     if not _is_int(flush) or flush < 1:
         raise _fail("events_per_flush", flush, "an int >= 1")

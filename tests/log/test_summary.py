@@ -89,3 +89,27 @@ def test_plots_do_not_use_pyplot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
     write_trajectory_plots(tmp_path, _history())
     assert "matplotlib.pyplot" not in sys.modules
+
+
+def test_trajectory_plots_share_the_scopes_colours_and_fit_the_x_axis() -> None:
+    from matplotlib.figure import Figure
+
+    from glompo_scope_chkpt.log.summary import _draw
+    from glompo_scope_chkpt.scope.plot import ScopePlot
+    from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
+
+    history = History()
+    for call_id in range(1, 1201):
+        opt_id = call_id % 2 + 2 * (call_id > 600)  # optimizers 0 and 1, then 2 and 3
+        history.add_point(opt_id, call_id, 1.0 / call_id - 0.01 * (opt_id == 3))
+    history.add_marker("killed", 599, opt_id=1)
+    history.add_marker("converged", 600, opt_id=0)
+    axes = Figure().add_subplot()
+    _draw(axes, history, best=False, log_scale=True)
+    scope = ScopePlot.from_history(validate_visualisation_args({}), history)
+    drawn = {line.get_label(): line.get_color() for line in axes.get_lines()}
+    for opt_id, colour in scope.colours().items():
+        assert tuple(drawn[f"optimizer {opt_id}"]) == colour
+    assert scope.colours()[2] == scope.colours()[0] != scope.colours()[3]
+    assert axes.get_xlim() == (0.0, 1250.0) and axes.get_yscale() == "log"
+    assert np.isnan(axes.get_lines()[3].get_ydata()[-1])  # a negative value is left out
