@@ -102,6 +102,9 @@ class MovieTimeline:
         self.current: SegmentRecord | None = None
         self._ending: list[tuple[SegmentRecord, Future]] = []
         """Segments ended at a checkpoint that the renderer has not finished, in order."""
+        self._lost: list[SegmentRecord] = []
+        """Segments ended at a checkpoint whose encoder died before their first frame: listed
+        as ``recording`` until a new renderer draws them again (or the next session does)."""
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
@@ -196,10 +199,12 @@ class MovieTimeline:
             self._recover()
 
     # -------------------------------------------------------------------------- losses
-    def _recover(self) -> None:
+    def _recover(self, start_next: bool = True) -> None:
         """The renderer or its ffmpeg died: keep the segment so far, go on with a new renderer.
 
-        Never raises: if recording cannot go on, the session stops recording, with a warning.
+        The new renderer first draws again the segments ended at a checkpoint that were lost
+        before their first frame, then (if ``start_next``) records on in a new segment. Never
+        raises: if recording cannot go on, the session stops recording, with a warning.
         """
         try:
             self._settle(wait=True)
@@ -207,8 +212,10 @@ class MovieTimeline:
                 self._close_segment(self.current, "cut", None)
             self._after_loss()
             if self.recording and not self.losses.stopped:
-                self._start_next()
-            elif self.recording:
+                self._redraw_lost()
+                if start_next:
+                    self._start_next()
+            if self.recording:
                 self.manifest.save()
         except Exception as exc:
             self.losses.give_up(exc)
@@ -229,27 +236,50 @@ class MovieTimeline:
             self.scope = LiveScope(self._args, self.state.history)
 
     def _salvage(self, record: SegmentRecord) -> VideoInfo | None:
-        """Describe what a segment cut short holds; remove it if it holds no frame at all."""
+        """Describe what a segment cut short holds; if it holds no frame at all, remove its file.
+
+        A segment ended at a checkpoint stays listed, to be drawn again (the checkpoint lists
+        it); any other is removed, and the next segment takes its place.
+        """
         file = self.manifest.absolute(record)
         try:
             video = probe(file)
         except StitchError:
-            self.manifest.segments.remove(record)
             file.unlink(missing_ok=True)
-            self._next_start = record.f_counter_start  # the next segment takes its place
-            self._kept = f"Its movie segment {record.index} held no frame and was removed."
+            if record.checkpoint is not None:
+                self._lost.append(record)
+                self._kept = f"Its movie segment {record.index} held no frame: it is drawn again."
+            else:
+                self.manifest.segments.remove(record)
+                self._next_start = record.f_counter_start
+                self._kept = f"Its movie segment {record.index} held no frame and was removed."
             return None
         fsync_path(file)  # the manifest lists it next: its bytes go to the disk first
         self._kept = f"Its movie segment {record.index} keeps its {video.frames} frames."
         return video
 
+    def _redraw_lost(self) -> None:
+        """Draw again, under their own numbers, the segments :meth:`_salvage` found empty."""
+        lost, self._lost = self._lost, []
+        for old in lost:
+            assert old.checkpoint is not None and old.f_counter_end is not None  # ended
+            self.manifest.segments.remove(old)
+            self._next_start = old.f_counter_start
+            self._start_segment(old.index)
+            self._end_current(old.checkpoint, old.f_counter_end)
+
     # -------------------------------------------------------------------------- segments
-    def _start_segment(self) -> None:
+    def _start_segment(self, index: int | None = None) -> None:
         """List the next segment as ``recording``, save the manifest, then let ffmpeg create it.
 
         In this order a kill leaves at worst a listed segment without a file, which
         :meth:`_locate` drops on the next start, never a file the manifest does not know. If
         the segment cannot start, nothing records until a later call starts one.
+
+        Parameters
+        ----------
+        index
+            The segment's number, by default the next one.
 
         Raises
         ------
@@ -259,7 +289,7 @@ class MovieTimeline:
         # a folder that takes no new file fails here; ffmpeg would fail only later
         with tempfile.TemporaryFile(prefix=temp_prefix("probe"), dir=self.segment_dir):
             pass
-        index = self.manifest.next_index()
+        index = self.manifest.next_index() if index is None else index
         path = self.segment_dir / segment_name(self.stem, index, "recording")
         start, self._next_start = self._next_start, None
         record = SegmentRecord(
@@ -347,7 +377,7 @@ class MovieTimeline:
                 raise
             video = self._salvage(record)
         if video is None:
-            if record in self.manifest.segments:
+            if record in self.manifest.segments and record not in self._lost:
                 self.manifest.segments.remove(record)
             return
         source = self.manifest.absolute(record)
@@ -391,15 +421,14 @@ class MovieTimeline:
             self._settle(wait=False)
             if self.current is not None:
                 self._end_current(name, f_counter)
-            if self.scope.lost is not None and not self.losses.stopped:
-                self._settle(wait=True)
-                self._after_loss()
-            ending = [record for record, _ in self._ending]
+            ending = [*(record for record, _ in self._ending), *self._lost]
             timeline = sorted(r.index for r in [*self.manifest.timeline(), *ending])
-            if start_next and not self.losses.stopped:
-                self._start_next()
+            if start_next and self.scope.lost is None and not self.losses.stopped:
+                self._start_next()  # waits for the renderer: a loss while ending shows now
             else:
                 self.manifest.save()
+            if self.scope.lost is not None and not self.losses.stopped:
+                self._recover(start_next)
         self._failure = None  # an earlier failed checkpoint's recording is whole again
         return timeline
 
@@ -433,6 +462,8 @@ class MovieTimeline:
                 with self._noting_failure():
                     if self.recording:
                         self._settle(wait=True)
+                        if self.scope.lost is not None and not self.losses.stopped:
+                            self._recover(start_next=False)
                         if stitch_movie and self.current is None and not self.losses.stopped:
                             self._start_next()  # the run's last frame needs a segment
                     if self.recording and self.current is not None:
