@@ -52,6 +52,12 @@ __all__ = ["MovieTimeline"]
 logger = get_logger(__name__)
 
 
+def _drawn(args: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``args`` that change a movie's frames (not the window, not the file)."""
+    movie = {k: v for k, v in args["movie_kwargs"].items() if k != "outfile"}
+    return {**args, "interactive_mode": None, "movie_kwargs": movie}
+
+
 class MovieTimeline:
     """The live scope of one session and, when recording, its movie segments.
 
@@ -74,6 +80,10 @@ class MovieTimeline:
         The checkpointing dir of the checkpoint this session resumed from, when the run now
         checkpoints elsewhere (a ``working_dir=`` override): the segments of the timeline up to
         that checkpoint are copied from there, so the movie still spans every session.
+    recorded_args
+        The ``visualisation_args`` the checkpoint resumed from was written with, when an
+        override on load changed them: the segments it lists that must be drawn again are drawn
+        with these, so that an override changes only the frames after the checkpoint.
     """
 
     manifest: Manifest
@@ -88,6 +98,7 @@ class MovieTimeline:
         session: int,
         resumed_from: str | None,
         inherit_from: Path | None = None,
+        recorded_args: dict[str, Any] | None = None,
     ) -> None:
         self.state, self.session, self._args = state, session, args
         self.recording = bool(args["record_movie"])
@@ -118,7 +129,7 @@ class MovieTimeline:
         self.scope = LiveScope(args, state.history)
         if self.recording:
             if resumed_from is not None:
-                self._redraw_unfinished(resumed_from)
+                self._redraw_unfinished(resumed_from, recorded_args)
             self._start_next()
 
     def _inherit(self, earlier: Manifest, timeline: list[int]) -> None:
@@ -159,29 +170,52 @@ class MovieTimeline:
         logger.info("Segment %s was never written; dropped from the manifest", record.path)
         return False
 
-    def _redraw_unfinished(self, checkpoint: str) -> None:
+    def _redraw_unfinished(self, checkpoint: str, recorded_args: dict[str, Any] | None) -> None:
         """Draw again the segments the checkpoint lists that the renderer had not finished.
 
         Each is superseded (its file kept) and replaced on the timeline by a new segment over
-        the same evaluations, drawn from the checkpointed history.
+        the same evaluations, drawn from the checkpointed history. When an override changed how
+        frames are drawn, a renderer of their own draws them with ``recorded_args``, and this
+        waits for it; segments of differing frame sizes are fine (the stitch then re-encodes to
+        the largest).
         """
-        listed = [r for r in self.manifest.segments if r.index in self.state.movie_segments]
-        listed.sort(key=lambda r: r.index)
-        for position, old in enumerate(listed):
-            if old.status == "complete":
-                continue
-            following = listed[position + 1 : position + 2]
-            end = old.f_counter_end
-            if end is None:
-                after = following[0].f_counter_start if following else None
-                end = self.state.f_counter if after is None else after
-            if self._locate(old):
-                old.status = "superseded"
-            logger.info("Segment %s was not finished before the kill: drawn again", old.path)
-            self._next_start = old.f_counter_start or 0
-            self._start_segment()
-            assert self.current is not None  # just started
-            self._end_current(old.checkpoint or checkpoint, end)
+        listed = sorted(
+            (r for r in self.manifest.segments if r.index in self.state.movie_segments),
+            key=lambda r: r.index,
+        )
+        unfinished = [
+            (old, self._unfinished_end(old, listed[position + 1 : position + 2]))
+            for position, old in enumerate(listed)
+            if old.status != "complete"
+        ]
+        if not unfinished:
+            return
+        own = recorded_args is not None and _drawn(recorded_args) != _drawn(self._args)
+        main = self.scope
+        if own:
+            assert recorded_args is not None  # checked above
+            self.scope = LiveScope({**recorded_args, "interactive_mode": False}, self.state.history)
+        try:
+            for old, end in unfinished:
+                if self._locate(old):
+                    old.status = "superseded"
+                logger.info("Segment %s was not finished before the kill: drawn again", old.path)
+                self._next_start = old.f_counter_start or 0
+                self._start_segment()
+                self._end_current(old.checkpoint or checkpoint, end)
+            if own:
+                self._settle(wait=True)
+        finally:
+            if own:
+                self.scope.close()
+                self.scope = main
+
+    def _unfinished_end(self, old: SegmentRecord, following: list[SegmentRecord]) -> int:
+        """Where the unfinished segment ``old`` ends: as recorded, else where the next starts."""
+        if old.f_counter_end is not None:
+            return old.f_counter_end
+        after = following[0].f_counter_start if following else None
+        return self.state.f_counter if after is None else after
 
     # -------------------------------------------------------------------------- hot path
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:

@@ -44,7 +44,7 @@ class Interrupts:
         return float(np.sum(np.asarray(x) ** 2))
 
 
-def _run(work: Path, at: int, signum: int) -> dict:
+def _run(work: Path, at: int, signum: int, override: dict | None = None) -> dict:
     from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
     from glompo_scope_chkpt.convergence import MaxFuncCalls
     from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
@@ -52,7 +52,9 @@ def _run(work: Path, at: int, signum: int) -> dict:
 
     task = Interrupts(at, signum)
     if (work / "checkpoints").is_dir() and any((work / "checkpoints").glob("*.tar.gz")):
-        manager = GloMPOManager.load_manager(work / "checkpoints", task=task)
+        manager = GloMPOManager.load_manager(
+            work / "checkpoints", task=task, visualisation_args=override
+        )
     else:
         manager = GloMPOManager.new_manager(
             task=task,
@@ -79,8 +81,11 @@ def _run(work: Path, at: int, signum: int) -> dict:
     return {"f_counter": result.stats["f_counter"], "interrupted": result.interrupted}
 
 
-def _session(work: Path, at: int = 0, signum: int = 0, hash_seed: int = 1) -> dict:
-    return in_fresh_process(SCRIPT, [str(work), str(at), str(signum)], hash_seed)
+def _session(
+    work: Path, at: int = 0, signum: int = 0, hash_seed: int = 1, override: dict | None = None
+) -> dict:
+    argv = [str(work), str(at), str(signum), json.dumps(override)]
+    return in_fresh_process(SCRIPT, argv, hash_seed)
 
 
 def _movie(work: Path) -> list[str]:
@@ -114,6 +119,25 @@ def test_interrupted_and_resumed_gives_the_uninterrupted_frames(tmp_path: Path) 
     assert [i for i, (a, b) in enumerate(zip(frames, reference, strict=True)) if a != b] == []
 
 
+def test_an_override_on_resume_changes_only_the_frames_after_the_checkpoint(
+    tmp_path: Path,
+) -> None:
+    _session(tmp_path / "whole")
+    reference = _movie(tmp_path / "whole")
+    work = tmp_path / "cut"
+    with pytest.raises(AssertionError):  # killed before the segment up to 200 was completed
+        _session(work, at=FREQUENCY + 1, signum=signal.SIGKILL)
+    manifest = json.loads((work / "checkpoints" / "movie_manifest.json").read_text())
+    assert [s["status"] for s in manifest["segments"]] == ["recording"] * 2
+    finished = _session(work, override={"log_scale": True})
+    assert finished == {"f_counter": BUDGET, "interrupted": False}
+    frames = _movie(work)
+    before = FREQUENCY // EVERY  # the frames up to the checkpoint, drawn again on resume
+    assert len(frames) == len(reference)
+    assert frames[:before] == reference[:before]
+    assert all(a != b for a, b in zip(frames[before:], reference[before:], strict=True))
+
+
 def test_render_reproduces_the_live_frames(tmp_path: Path) -> None:
     from glompo_scope_chkpt.cli.main import main
 
@@ -135,4 +159,4 @@ def test_render_names_the_folder_when_there_is_nothing_to_draw(
 
 if __name__ == "__main__":
     folder, call, sig = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(_run(folder, call, sig)))
+    print(json.dumps(_run(folder, call, sig, json.loads(sys.argv[4]))))
