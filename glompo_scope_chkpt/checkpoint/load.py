@@ -23,7 +23,7 @@ from .archive import CheckpointContents, read_checkpoint
 from .locate import checkpoint_candidates
 from .payload import SavedRun, loads_run
 
-__all__ = ["LoadedCheckpoint", "load_checkpoint_run"]
+__all__ = ["LoadedCheckpoint", "load_checkpoint_run", "read_run"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,14 @@ def _unpickled_task(archive: Path, contents: CheckpointContents) -> Any:
         ) from exc
 
 
-def _read_whole(archive: Path, extract_dir: Path, task: Any) -> LoadedCheckpoint:
-    """Read one checkpoint: archive, payload, and its pickled task unless ``task`` is given."""
+def read_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents, SavedRun]:
+    """Read the run a checkpoint holds, with the history it marks; its task is not unpickled.
+
+    Raises
+    ------
+    CheckpointLoadError
+        If the archive, its payload or the history it marks cannot be read.
+    """
     contents = read_checkpoint(archive, extract_dir)
     saved = loads_run(archive, contents)
     state = saved.state
@@ -56,6 +62,12 @@ def _read_whole(archive: Path, extract_dir: Path, task: Any) -> LoadedCheckpoint
     embedded = contents.history or None
     name = contents.meta["name"]
     state.history = read_history(archive, state.key, state.history_mark, name, embedded).history
+    return contents, saved
+
+
+def _read_whole(archive: Path, extract_dir: Path, task: Any) -> LoadedCheckpoint:
+    """Read one checkpoint: archive, payload, and its pickled task unless ``task`` is given."""
+    contents, saved = read_run(archive, extract_dir)
     if task is None and contents.task_pickle is not None:
         task = _unpickled_task(archive, contents)
     return LoadedCheckpoint(archive, contents, saved, task)

@@ -72,12 +72,11 @@ def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarra
 
 
 def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], Path, int]:
-    from ..checkpoint.archive import read_checkpoint
-    from ..checkpoint.payload import loads_run
+    from ..checkpoint.load import read_run
 
     archive = _archive(run_dir, name)
     with reading_scratch(archive) as tmp:
-        saved = loads_run(archive, read_checkpoint(archive, tmp))
+        _, saved = read_run(archive, tmp)
     history, rows = saved.state.history, 0
     log = run_dir / LOG_FILENAME
     if log.is_file():
