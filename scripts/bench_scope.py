@@ -9,9 +9,13 @@
    a scope. Two stand-ins for the objective: ``sleep`` (``time.sleep(0.001)``: the objective runs
    elsewhere, e.g. a worker, and releases the GIL) and ``spin`` (a pure-Python loop of 1 ms that
    holds the GIL and a core). The rejected design, a renderer *thread*, is measured too.
-3. The cost of one ``notify_point`` call.
+3. The catch-up: from the end of that loop to the stitched movie (``.mp4``): the renderer draws
+   the frames it still owes (it never drops one), ffmpeg finishes the segment, and the segment is
+   stitched, as when a run ends.
+4. The cost of one ``notify_point`` call.
 
-Prints a table and ends with one JSON line. ``--quick`` runs in well under a minute.
+Prints a table and ends with one JSON line. ``--quick`` runs in about a minute on an idle
+machine (nearly four with two busy cores).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from glompo_scope_chkpt.core.history import History
+from glompo_scope_chkpt.movie.stitch.run import stitch
 from glompo_scope_chkpt.movie.video.segment_writer import SegmentWriter
 from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.live import LiveScope
@@ -93,7 +98,7 @@ def fps_live(n: int, folder: Path) -> float:
             scope.notify_point(opt_id, call_id, fx)
             if i % every == 0:
                 scope.wait_idle()
-        frames = scope.close_segment().frames
+        frames = scope.end_segment().result().frames
         return frames / (time.perf_counter() - start)
 
 
@@ -110,13 +115,17 @@ def objective(kind: str) -> Callable[[], None]:
     return spin
 
 
-def manager_loop(n: int, kind: str, scope: str, folder: Path) -> tuple[float, int]:
-    """Seconds of ``n`` evaluations with ``scope`` in ('none', 'process', 'thread'); frames."""
+def manager_loop(n: int, kind: str, scope: str, folder: Path) -> tuple[float, int, float]:
+    """Seconds of ``n`` evaluations with ``scope`` in ('none', 'process', 'thread'), frames,
+    and the seconds from the loop's end to the stitched movie (``process`` only, else nan)."""
     history, f = History(), objective(kind)
-    live = _ThreadScope(history, folder) if scope == "thread" else None
-    if scope == "process":
+    segment = folder / f"m-{scope}-{kind}-{time.monotonic_ns()}.ts"
+    live: LiveScope | _ThreadScope | None = None
+    if scope == "thread":
+        live = _ThreadScope(history, segment)
+    elif scope == "process":
         live = LiveScope(ARGS, history)
-        live.start_segment(folder / f"m-{kind}-{time.monotonic_ns()}.ts")
+        live.start_segment(segment)
     notify = live.notify_point if live is not None else None
     start = time.perf_counter()
     for opt_id, call_id, fx in points(n):
@@ -124,19 +133,22 @@ def manager_loop(n: int, kind: str, scope: str, folder: Path) -> tuple[float, in
         history.add_point(opt_id, call_id, fx)
         if notify is not None:
             notify(opt_id, call_id, fx)
-    elapsed = time.perf_counter() - start
-    frames = 0
-    if live is not None:
-        frames = live.close().frames
-    return elapsed, frames
+    ended = time.perf_counter()
+    if isinstance(live, LiveScope):
+        with live:
+            info = live.end_segment(last=True).result()
+        assert info is not None  # the run's last frame at least
+        stitch([segment], segment.with_suffix(".mp4"), force=True)
+        return ended - start, info.frames, time.perf_counter() - ended
+    frames = live.close().frames if live is not None else 0
+    return ended - start, frames, float("nan")
 
 
 class _ThreadScope:
     """The rejected design: the same plot and writer, drawn by a thread of the manager."""
 
-    def __init__(self, history: History, folder: Path) -> None:
+    def __init__(self, history: History, path: Path) -> None:
         self._plot, self._cursor = ScopePlot(ARGS), HistoryCursor(history)
-        path = folder / f"thread-{time.monotonic_ns()}.ts"
         self._writer = SegmentWriter(path, self._plot.width, self._plot.height).setup()
         self._wake, self._stop, self._count = threading.Event(), False, 0
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -186,7 +198,7 @@ def measure_manager(n: int, repeats: int, folder: Path, thread: bool) -> dict[st
     out: dict[str, float] = {}
     for kind in ("sleep", "spin"):
         modes = ("none", "process", "thread") if thread else ("none", "process")
-        runs: dict[str, list[tuple[float, int]]] = {mode: [] for mode in modes}
+        runs: dict[str, list[tuple[float, int, float]]] = {mode: [] for mode in modes}
         for _ in range(repeats):
             for mode in modes:
                 runs[mode].append(manager_loop(n, kind, mode, folder))
@@ -198,6 +210,7 @@ def measure_manager(n: int, repeats: int, folder: Path, thread: bool) -> dict[st
                 out[f"manager_{kind}{key}_ratio"] = seconds / base
                 out[f"manager_{kind}{key}_frames"] = statistics.median(r[1] for r in runs[mode])
         out[f"manager_{kind}_s_none"] = base
+        out[f"catch_up_{kind}_s"] = statistics.median(r[2] for r in runs["process"])
     return out
 
 
@@ -256,6 +269,10 @@ def print_table(f: dict[str, float]) -> None:
             (f"{kind}: same, scope recording (s)", f"{f[f'manager_{kind}_s']:.2f}"),
             (f"  {kind}: ratio (target <= 1.03)", f"{f[f'manager_{kind}_ratio']:.3f}"),
             (f"  {kind}: frames recorded", f"{f[f'manager_{kind}_frames']:.0f}"),
+            (
+                f"  {kind}: catch-up, loop end to stitched movie (s)",
+                f"{f[f'catch_up_{kind}_s']:.2f}",
+            ),
         ]
         if f"manager_{kind}_thread_ratio" in f:
             rows.append(

@@ -23,7 +23,7 @@ from .archive import CheckpointContents, read_checkpoint
 from .locate import checkpoint_candidates
 from .payload import SavedRun, loads_run
 
-__all__ = ["LoadedCheckpoint", "load_checkpoint_run", "read_saved_run"]
+__all__ = ["LoadedCheckpoint", "load_checkpoint_run", "read_run"]
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,8 @@ def _unpickled_task(archive: Path, contents: CheckpointContents) -> Any:
         ) from exc
 
 
-def read_saved_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents, SavedRun]:
-    """Read one checkpoint's archive and run, its history rebuilt from the history files.
-
-    Nothing is unpickled from the task, nothing on disk changes.
+def read_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents, SavedRun]:
+    """Read the run a checkpoint holds, with the history it marks; its task is not unpickled.
 
     Raises
     ------
@@ -69,7 +67,7 @@ def read_saved_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents
 
 def _read_whole(archive: Path, extract_dir: Path, task: Any) -> LoadedCheckpoint:
     """Read one checkpoint: archive, payload, and its pickled task unless ``task`` is given."""
-    contents, saved = read_saved_run(archive, extract_dir)
+    contents, saved = read_run(archive, extract_dir)
     if task is None and contents.task_pickle is not None:
         task = _unpickled_task(archive, contents)
     return LoadedCheckpoint(archive, contents, saved, task)

@@ -72,11 +72,11 @@ def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarra
 
 
 def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], Path, int]:
-    from ..checkpoint.load import read_saved_run
+    from ..checkpoint.load import read_run
 
     archive = _archive(run_dir, name)
     with reading_scratch(archive) as tmp:
-        _, saved = read_saved_run(archive, tmp)
+        _, saved = read_run(archive, tmp)
     history, rows = saved.state.history, 0
     log = run_dir / LOG_FILENAME
     if log.is_file():
@@ -121,7 +121,7 @@ def render_run(
     target = Path(out) if out is not None else run_dir / "rendered.mp4"
     plot = ScopePlot(args)
     grid = FrameGrid(args["events_per_flush"], args["max_frames"])
-    splitter = FrameSplitter(grid)
+    splitter = FrameSplitter(grid, args["show_resumes"])
     splitter.add(HistoryCursor(history).delta())
     with reading_scratch(target.parent) as tmp:
         segment = Path(tmp) / "render.ts"

@@ -322,7 +322,9 @@ class GloMPOManager(GloMPOAttributes):
             check_log(log_path, state.key, len(settings.bounds), state.f_counter)
         self._run, self.task = (settings, state), loaded.task
         self._resumed_from = ResumePoint(
-            loaded.contents.meta["name"], Path(os.path.abspath(archive.parent))
+            loaded.contents.meta["name"],
+            Path(os.path.abspath(archive.parent)),
+            saved.settings.visualisation_args,
         )
         self._last_result = None
         logger.info("Loaded %s at f_counter=%d", archive, state.f_counter)

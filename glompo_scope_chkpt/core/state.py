@@ -84,10 +84,15 @@ class PendingEvaluation:
 
 @dataclass(frozen=True)
 class ResumePoint:
-    """The checkpoint a session resumes from: its name and the folder it was loaded from."""
+    """The checkpoint a session resumes from: its name and the folder it was loaded from.
+
+    ``visualisation_args`` are those the checkpoint was written with, before any override given
+    on load: the movie segments it lists are drawn with them.
+    """
 
     name: str
     folder: Path
+    visualisation_args: dict[str, Any] | None = None
 
 
 @dataclass

@@ -118,6 +118,7 @@ def _open_movie(
         session=number,
         resumed_from=None if resumed_from is None else resumed_from.name,
         inherit_from=inherit_from,
+        recorded_args=None if resumed_from is None else resumed_from.visualisation_args,
     )
 
 

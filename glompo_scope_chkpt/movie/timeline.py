@@ -52,6 +52,12 @@ __all__ = ["MovieTimeline"]
 logger = get_logger(__name__)
 
 
+def _drawn(args: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``args`` that change a movie's frames (not the window, not the file)."""
+    movie = {k: v for k, v in args["movie_kwargs"].items() if k != "outfile"}
+    return {**args, "interactive_mode": None, "movie_kwargs": movie}
+
+
 class MovieTimeline:
     """The live scope of one session and, when recording, its movie segments.
 
@@ -74,6 +80,10 @@ class MovieTimeline:
         The checkpointing dir of the checkpoint this session resumed from, when the run now
         checkpoints elsewhere (a ``working_dir=`` override): the segments of the timeline up to
         that checkpoint are copied from there, so the movie still spans every session.
+    recorded_args
+        The ``visualisation_args`` the checkpoint resumed from was written with, when an
+        override on load changed them: the segments it lists that must be drawn again are drawn
+        with these, so that an override changes only the frames after the checkpoint.
     """
 
     manifest: Manifest
@@ -88,6 +98,7 @@ class MovieTimeline:
         session: int,
         resumed_from: str | None,
         inherit_from: Path | None = None,
+        recorded_args: dict[str, Any] | None = None,
     ) -> None:
         self.state, self.session, self._args = state, session, args
         self.recording = bool(args["record_movie"])
@@ -102,6 +113,9 @@ class MovieTimeline:
         self.current: SegmentRecord | None = None
         self._ending: list[tuple[SegmentRecord, Future]] = []
         """Segments ended at a checkpoint that the renderer has not finished, in order."""
+        self._lost: list[SegmentRecord] = []
+        """Segments ended at a checkpoint whose encoder died before their first frame: listed
+        as ``recording`` until a new renderer draws them again (or the next session does)."""
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
         if self.recording:
@@ -115,7 +129,7 @@ class MovieTimeline:
         self.scope = LiveScope(args, state.history)
         if self.recording:
             if resumed_from is not None:
-                self._redraw_unfinished(resumed_from)
+                self._redraw_unfinished(resumed_from, recorded_args)
             self._start_next()
 
     def _inherit(self, earlier: Manifest, timeline: list[int]) -> None:
@@ -156,29 +170,52 @@ class MovieTimeline:
         logger.info("Segment %s was never written; dropped from the manifest", record.path)
         return False
 
-    def _redraw_unfinished(self, checkpoint: str) -> None:
+    def _redraw_unfinished(self, checkpoint: str, recorded_args: dict[str, Any] | None) -> None:
         """Draw again the segments the checkpoint lists that the renderer had not finished.
 
         Each is superseded (its file kept) and replaced on the timeline by a new segment over
-        the same evaluations, drawn from the checkpointed history.
+        the same evaluations, drawn from the checkpointed history. When an override changed how
+        frames are drawn, a renderer of their own draws them with ``recorded_args``, and this
+        waits for it; segments of differing frame sizes are fine (the stitch then re-encodes to
+        the largest).
         """
-        listed = [r for r in self.manifest.segments if r.index in self.state.movie_segments]
-        listed.sort(key=lambda r: r.index)
-        for position, old in enumerate(listed):
-            if old.status == "complete":
-                continue
-            following = listed[position + 1 : position + 2]
-            end = old.f_counter_end
-            if end is None:
-                after = following[0].f_counter_start if following else None
-                end = self.state.f_counter if after is None else after
-            if self._locate(old):
-                old.status = "superseded"
-            logger.info("Segment %s was not finished before the kill: drawn again", old.path)
-            self._next_start = old.f_counter_start or 0
-            self._start_segment()
-            assert self.current is not None  # just started
-            self._end_current(old.checkpoint or checkpoint, end)
+        listed = sorted(
+            (r for r in self.manifest.segments if r.index in self.state.movie_segments),
+            key=lambda r: r.index,
+        )
+        unfinished = [
+            (old, self._unfinished_end(old, listed[position + 1 : position + 2]))
+            for position, old in enumerate(listed)
+            if old.status != "complete"
+        ]
+        if not unfinished:
+            return
+        own = recorded_args is not None and _drawn(recorded_args) != _drawn(self._args)
+        main = self.scope
+        if own:
+            assert recorded_args is not None  # checked above
+            self.scope = LiveScope({**recorded_args, "interactive_mode": False}, self.state.history)
+        try:
+            for old, end in unfinished:
+                if self._locate(old):
+                    old.status = "superseded"
+                logger.info("Segment %s was not finished before the kill: drawn again", old.path)
+                self._next_start = old.f_counter_start or 0
+                self._start_segment()
+                self._end_current(old.checkpoint or checkpoint, end)
+            if own:
+                self._settle(wait=True)
+        finally:
+            if own:
+                self.scope.close()
+                self.scope = main
+
+    def _unfinished_end(self, old: SegmentRecord, following: list[SegmentRecord]) -> int:
+        """Where the unfinished segment ``old`` ends: as recorded, else where the next starts."""
+        if old.f_counter_end is not None:
+            return old.f_counter_end
+        after = following[0].f_counter_start if following else None
+        return self.state.f_counter if after is None else after
 
     # -------------------------------------------------------------------------- hot path
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
@@ -196,10 +233,12 @@ class MovieTimeline:
             self._recover()
 
     # -------------------------------------------------------------------------- losses
-    def _recover(self) -> None:
+    def _recover(self, start_next: bool = True) -> None:
         """The renderer or its ffmpeg died: keep the segment so far, go on with a new renderer.
 
-        Never raises: if recording cannot go on, the session stops recording, with a warning.
+        The new renderer first draws again the segments ended at a checkpoint that were lost
+        before their first frame, then (if ``start_next``) records on in a new segment. Never
+        raises: if recording cannot go on, the session stops recording, with a warning.
         """
         try:
             self._settle(wait=True)
@@ -207,8 +246,10 @@ class MovieTimeline:
                 self._close_segment(self.current, "cut", None)
             self._after_loss()
             if self.recording and not self.losses.stopped:
-                self._start_next()
-            elif self.recording:
+                self._redraw_lost()
+                if start_next:
+                    self._start_next()
+            if self.recording:
                 self.manifest.save()
         except Exception as exc:
             self.losses.give_up(exc)
@@ -229,27 +270,50 @@ class MovieTimeline:
             self.scope = LiveScope(self._args, self.state.history)
 
     def _salvage(self, record: SegmentRecord) -> VideoInfo | None:
-        """Describe what a segment cut short holds; remove it if it holds no frame at all."""
+        """Describe what a segment cut short holds; if it holds no frame at all, remove its file.
+
+        A segment ended at a checkpoint stays listed, to be drawn again (the checkpoint lists
+        it); any other is removed, and the next segment takes its place.
+        """
         file = self.manifest.absolute(record)
         try:
             video = probe(file)
         except StitchError:
-            self.manifest.segments.remove(record)
             file.unlink(missing_ok=True)
-            self._next_start = record.f_counter_start  # the next segment takes its place
-            self._kept = f"Its movie segment {record.index} held no frame and was removed."
+            if record.checkpoint is not None:
+                self._lost.append(record)
+                self._kept = f"Its movie segment {record.index} held no frame: it is drawn again."
+            else:
+                self.manifest.segments.remove(record)
+                self._next_start = record.f_counter_start
+                self._kept = f"Its movie segment {record.index} held no frame and was removed."
             return None
         fsync_path(file)  # the manifest lists it next: its bytes go to the disk first
         self._kept = f"Its movie segment {record.index} keeps its {video.frames} frames."
         return video
 
+    def _redraw_lost(self) -> None:
+        """Draw again, under their own numbers, the segments :meth:`_salvage` found empty."""
+        lost, self._lost = self._lost, []
+        for old in lost:
+            assert old.checkpoint is not None and old.f_counter_end is not None  # ended
+            self.manifest.segments.remove(old)
+            self._next_start = old.f_counter_start
+            self._start_segment(old.index)
+            self._end_current(old.checkpoint, old.f_counter_end)
+
     # -------------------------------------------------------------------------- segments
-    def _start_segment(self) -> None:
+    def _start_segment(self, index: int | None = None) -> None:
         """List the next segment as ``recording``, save the manifest, then let ffmpeg create it.
 
         In this order a kill leaves at worst a listed segment without a file, which
         :meth:`_locate` drops on the next start, never a file the manifest does not know. If
         the segment cannot start, nothing records until a later call starts one.
+
+        Parameters
+        ----------
+        index
+            The segment's number, by default the next one.
 
         Raises
         ------
@@ -259,7 +323,7 @@ class MovieTimeline:
         # a folder that takes no new file fails here; ffmpeg would fail only later
         with tempfile.TemporaryFile(prefix=temp_prefix("probe"), dir=self.segment_dir):
             pass
-        index = self.manifest.next_index()
+        index = self.manifest.next_index() if index is None else index
         path = self.segment_dir / segment_name(self.stem, index, "recording")
         start, self._next_start = self._next_start, None
         record = SegmentRecord(
@@ -347,7 +411,7 @@ class MovieTimeline:
                 raise
             video = self._salvage(record)
         if video is None:
-            if record in self.manifest.segments:
+            if record in self.manifest.segments and record not in self._lost:
                 self.manifest.segments.remove(record)
             return
         source = self.manifest.absolute(record)
@@ -391,15 +455,14 @@ class MovieTimeline:
             self._settle(wait=False)
             if self.current is not None:
                 self._end_current(name, f_counter)
-            if self.scope.lost is not None and not self.losses.stopped:
-                self._settle(wait=True)
-                self._after_loss()
-            ending = [record for record, _ in self._ending]
+            ending = [*(record for record, _ in self._ending), *self._lost]
             timeline = sorted(r.index for r in [*self.manifest.timeline(), *ending])
-            if start_next and not self.losses.stopped:
-                self._start_next()
+            if start_next and self.scope.lost is None and not self.losses.stopped:
+                self._start_next()  # waits for the renderer: a loss while ending shows now
             else:
                 self.manifest.save()
+            if self.scope.lost is not None and not self.losses.stopped:
+                self._recover(start_next)
         self._failure = None  # an earlier failed checkpoint's recording is whole again
         return timeline
 
@@ -433,6 +496,8 @@ class MovieTimeline:
                 with self._noting_failure():
                     if self.recording:
                         self._settle(wait=True)
+                        if self.scope.lost is not None and not self.losses.stopped:
+                            self._recover(start_next=False)
                         if stitch_movie and self.current is None and not self.losses.stopped:
                             self._start_next()  # the run's last frame needs a segment
                     if self.recording and self.current is not None:

@@ -2,7 +2,8 @@
 
 A :class:`MovieTimeline` is driven directly, as the manager's loop does, with a real renderer and
 ffmpeg. Its ffmpeg is killed right after a checkpoint started a new segment, before that segment
-got a frame; the next checkpoint finds the loss when it closes the segment.
+got a frame; the next checkpoint finds the loss when it ends the segment, warns once, and a new
+renderer draws that segment again from the history under the number the checkpoint lists.
 """
 
 from __future__ import annotations
@@ -50,19 +51,20 @@ def test_a_segment_lost_before_its_first_frame_still_closes_its_checkpoint(
     os.kill(encoder[0], signal.SIGKILL)
     wait_gone(encoder)
     _evaluate(timeline, state, 60, notify=False)  # no frame is asked for before the checkpoint
-    with pytest.warns(RuntimeWarning, match="held no frame") as caught:
-        timeline.on_checkpoint("b", 60)
+    with pytest.warns(RuntimeWarning, match="held no frame: it is drawn again") as caught:
+        assert timeline.on_checkpoint("b", 60) == [1, 2]  # what the checkpoint archive lists
     assert len(caught) == 1
-    manifest = Manifest.load(folder)
-    closing_b = manifest.timeline_at("b")
-    assert [(r.checkpoint, r.f_counter_start, r.f_counter_end) for r in closing_b] == [
-        ("a", 0, 50),
-        ("b", 50, 60),
-    ]
-    assert closing_b[-1].video.frames == 1  # the whole picture as it stood at the checkpoint
     _evaluate(timeline, state, 80)
     movie = timeline.finish(80)
+    manifest = Manifest.load(folder)
+    closing_b = manifest.timeline_at("b")
+    assert [(r.index, r.checkpoint, r.f_counter_start, r.f_counter_end) for r in closing_b] == [
+        (1, "a", 0, 50),
+        (2, "b", 50, 60),
+    ]
+    assert closing_b[-1].video.frames == 2  # the frames at 55 and 60, drawn again
     segments = json.loads((folder / "movie_manifest.json").read_text())["segments"]
     assert [s["status"] for s in segments] == ["complete"] * 3
-    assert assert_decodes_cleanly(movie) == sum(s["frames"] for s in segments)
+    # no frame lost: one every 5 evaluations and the run's last one
+    assert assert_decodes_cleanly(movie) == sum(s["frames"] for s in segments) == 80 // 5 + 1
     wait_gone(processes_mentioning(str(tmp_path)), timeout=5)

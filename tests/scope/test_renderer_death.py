@@ -163,8 +163,10 @@ def test_a_killed_encoder_is_a_loss_and_its_segment_stays_playable(tmp_path: Pat
     assert scope.lost is None and len(encoder) == 1
     os.kill(encoder[0], signal.SIGKILL)
     wait_gone(encoder)
-    history.add_point(1, 101, 0.5)
-    scope.notify_marker(history.add_marker("checkpoint", 101, label="c"))
+    scope.notify_marker(history.add_marker("checkpoint", 100, label="c"))
+    for call_id in range(101, 111):  # the next frame, at 110, meets the dead encoder
+        history.add_point(1, call_id, 0.5)
+        scope.notify_point(1, call_id, 0.0)
     scope.wait_idle()
     assert scope.lost is not None and "encoder (ffmpeg) died" in scope.lost
     with pytest.raises(FFmpegError, match="code -9"):
