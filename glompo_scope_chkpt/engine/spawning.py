@@ -139,19 +139,19 @@ def start_optimizer(
 ) -> OptimizerRecord | None:
     """Start the next optimizer: its class from the selector, its start from the generator.
 
-        The selector is asked first, then the generator, then the optimizer's seed is drawn: each
-        draws from the manager's generator in this order. The new record is added to ``state``, and a
-    ``started`` marker naming its type to the history.
+    The selector is asked first, then the generator, then the optimizer's seed is drawn: each
+    draws from the manager's generator in this order. The new record is added to ``state``, and
+    a ``started`` marker naming its type to the history.
 
-        Returns
-        -------
-        OptimizerRecord or None
-            The new optimizer's record, or ``None`` when the selector starts no more optimizers.
+    Returns
+    -------
+    OptimizerRecord or None
+        The new optimizer's record, or ``None`` when the selector starts no more optimizers.
 
-        Raises
-        ------
-        GloMPOError
-            If the generator returns something that is not a point inside the bounds.
+    Raises
+    ------
+    GloMPOError
+        If the generator returns something that is not a point inside the bounds.
     """
     view = run_view(settings, state, n_running)
     choice = settings.opt_selector.select(view)
