@@ -196,9 +196,13 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
 
 
 def _group_markers(markers: list[Marker]) -> dict[str, list[Marker]]:
-    grouped: dict[str, list[Marker]] = {}
+    """The markers by kind, in the order of the scope's legend."""
+    from ..scope.legend import EVENT_STYLES, VERTICAL_STYLES
+
+    grouped: dict[str, list[Marker]] = {k: [] for k in (*EVENT_STYLES, *VERTICAL_STYLES)}
     for marker in markers:
-        grouped.setdefault(marker.kind, []).append(marker)
+        if marker.kind in grouped:
+            grouped[marker.kind].append(marker)
     return grouped
 
 
@@ -206,15 +210,13 @@ def _draw_markers(
     axes: Axes, history: History, kind: str, markers: list[Marker], best: bool
 ) -> None:
     """Draw one kind of marker as the scope does: a point per optimizer event, or a vertical line
-    per run event (``started`` markers draw nothing)."""
+    per run event."""
     from ..scope.legend import EVENT_LABELS, EVENT_STYLES, VERTICAL_STYLES
 
     if kind in VERTICAL_STYLES:
         for i, marker in enumerate(markers):
             label = EVENT_LABELS[kind] if i == 0 else None
             axes.axvline(marker.call_id, label=label, zorder=1.5, **VERTICAL_STYLES[kind])
-        return
-    if kind not in EVENT_STYLES:
         return
     xs, ys = [], []
     for marker in markers:

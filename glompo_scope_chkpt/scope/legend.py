@@ -23,6 +23,7 @@ __all__ = [
     "EVENT_LABELS",
     "EVENT_STYLES",
     "MAX_LISTED",
+    "MAX_TYPE_CHARS",
     "RESUME_LABEL_STYLE",
     "VERTICAL_STYLES",
     "draw_legends",
@@ -56,6 +57,8 @@ EVENT_LABELS = {
 }
 MAX_LISTED = 10
 """Optimizers listed by name in the legend; the rest are counted."""
+MAX_TYPE_CHARS = 16
+"""Longest type name shown in full; a longer one is cut to fit the legend's column."""
 
 
 def optimizer_types(markers: Iterable[Marker]) -> dict[int, str]:
@@ -66,7 +69,11 @@ def optimizer_types(markers: Iterable[Marker]) -> dict[int, str]:
 def optimizer_label(opt_id: int, types: Mapping[int, str]) -> str:
     """``"opt 13 CMAOptimizer"``, or ``"opt 13"`` when the history does not name the type."""
     kind = types.get(opt_id)
-    return f"opt {opt_id} {kind}" if kind else f"opt {opt_id}"
+    if not kind:
+        return f"opt {opt_id}"
+    if len(kind) > MAX_TYPE_CHARS:
+        kind = kind[: MAX_TYPE_CHARS - 1] + "\u2026"
+    return f"opt {opt_id} {kind}"
 
 
 def _event_handles(show_resumes: bool) -> list[Any]:

@@ -123,7 +123,7 @@ class ScopePlot:
         font = self._font = font_size((width, height))
         em = font / 72  # inches
         ax = self.figure.add_subplot()
-        left, right = 6.0 * em / width, 1 - 13.5 * em / width  # the legend's column on the right
+        left, right = 6.0 * em / width, 1 - 15.5 * em / width  # the legend's column on the right
         bottom, top = 4.0 * em / height, 1 - 3.2 * em / height
         self._box = (left, right, bottom, top)
         self.figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
