@@ -1,10 +1,10 @@
 """The compact event history of an optimization: the truth the scope and the summaries draw from.
 
-The manager appends every evaluated point and every notable event (an optimizer killed, converged,
-crashed or paused, a checkpoint, a resume) here; the scope figure and the trajectory plots are
-drawn from it. It only grows, so it is not pickled into checkpoints: a :class:`HistorySink`
-(:class:`~glompo_scope_chkpt.core.journal.HistoryJournal`) appends each record to the history
-files beside the checkpoints, and a checkpoint stores how far they reach.
+The manager appends every evaluated point and every notable event (an optimizer started, killed,
+converged, crashed or paused, a checkpoint, a resume) here; the scope figure and the trajectory
+plots are drawn from it. It only grows, so it is not pickled into checkpoints: a
+:class:`HistorySink` (:class:`~glompo_scope_chkpt.core.journal.HistoryJournal`) appends each
+record to the history files beside the checkpoints, and a checkpoint stores how far they reach.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import numpy as np
 
 __all__ = ["MARKER_KINDS", "Marker", "Trace", "PointWindow", "History", "HistorySink"]
 
-MARKER_KINDS = ("killed", "converged", "crashed", "paused", "checkpoint", "resume")
-"""Kinds of marker the history records."""
+MARKER_KINDS = ("started", "killed", "converged", "crashed", "paused", "checkpoint", "resume")
+"""Kinds of marker the history records. A ``started`` marker names an optimizer's type (its class
+name) in its label; histories written before it existed have none."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class Marker:
     fx
         Function value to place the marker at, or ``None`` for a vertical line.
     label
-        Free text, e.g. a checkpoint's name or the reason an optimizer stopped.
+        Free text, e.g. a checkpoint's name, the reason an optimizer stopped or, for ``started``,
+        the optimizer's class name.
     """
 
     kind: str

@@ -140,7 +140,8 @@ def start_optimizer(
     """Start the next optimizer: its class from the selector, its start from the generator.
 
     The selector is asked first, then the generator, then the optimizer's seed is drawn: each
-    draws from the manager's generator in this order. The new record is added to ``state``.
+    draws from the manager's generator in this order. The new record is added to ``state``, and
+    a ``started`` marker naming its type to the history.
 
     Returns
     -------
@@ -166,4 +167,5 @@ def start_optimizer(
         state.n_started, cls.__name__, optimizer, state.f_counter, options=options
     )
     state.optimizers[record.opt_id] = record
+    state.history.add_marker("started", state.f_counter, record.opt_id, label=cls.__name__)
     return record

@@ -5,7 +5,8 @@ of settings, result, why the run ended, the time and evaluations used across all
 how many of them were replayed from the log on resume, with the time that saved), the
 checkpoints made and the movie segments. Level 2 adds two plots of every optimizer's trajectory,
 ``trajectories.png`` (``fx`` against ``call_id``) and ``trajectories_best.png`` (the running best
-of each optimizer), drawn from the manager's :class:`~glompo_scope_chkpt.core.history.History`.
+of each optimizer), drawn from the manager's :class:`~glompo_scope_chkpt.core.history.History`
+with the scope's colours, optimizer names and marks.
 
 Both are written atomically (temporary name, fsync, rename). The plots use matplotlib's object
 API on an Agg canvas, never pyplot, so they work in any thread and leave no global figure state.
@@ -42,8 +43,6 @@ __all__ = [
     "write_trajectory_plots",
 ]
 
-_MARKER_STYLE = {"killed": ("x", "red"), "converged": ("*", "green"), "crashed": ("X", "black")}
-_VLINE_STYLE = {"checkpoint": ("grey", ":"), "resume": ("tab:blue", "--")}
 _MAX_LEGEND = 20
 _log = get_logger(__name__)
 
@@ -143,7 +142,7 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
         raise ImportError("Trajectory plots need matplotlib: pip install matplotlib") from err
     written = []
     for name, best in ((TRAJECTORY_FILENAME, False), (TRAJECTORY_BEST_FILENAME, True)):
-        fig = Figure(figsize=(8, 5), dpi=100, layout="constrained")
+        fig = Figure(figsize=(10, 5), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.add_subplot()
         _draw(axes, history, best=best, log_scale=log_scale)
@@ -158,10 +157,12 @@ def write_trajectory_plots(folder: Path, history: History, log_scale: bool = Fal
 def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     """Draw one trajectory plot on ``axes``."""
     from ..scope.colours import assign_colours, history_spans
+    from ..scope.legend import optimizer_label, optimizer_types
     from ..scope.limits import fitted_high
 
     traces = {opt_id: t for opt_id, t in sorted(history.traces.items()) if len(t)}
     colours = assign_colours(history_spans(history))  # the scope's colours
+    types = optimizer_types(history.markers)
     labelled = len(traces) <= _MAX_LEGEND
     for opt_id, trace in traces.items():
         fx = np.fmin.accumulate(trace.fx) if best else trace.fx
@@ -173,7 +174,7 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
             lw=1,
             color=colours[opt_id],
             drawstyle="steps-post" if best else "default",
-            label=f"optimizer {opt_id}" if labelled else None,
+            label=optimizer_label(opt_id, types) if labelled else None,
         )
     for kind, markers in _group_markers(history.markers).items():
         _draw_markers(axes, history, kind, markers, best)
@@ -189,28 +190,33 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
             axes.set_yscale("log")
     handles, _ = axes.get_legend_handles_labels()
     if handles:
-        axes.legend(fontsize="small", ncols=2 if len(handles) > 10 else 1)
+        axes.figure.legend(
+            handles=handles, loc="outside right upper", fontsize="small", frameon=False
+        )
 
 
 def _group_markers(markers: list[Marker]) -> dict[str, list[Marker]]:
-    grouped: dict[str, list[Marker]] = {}
+    """The markers by kind, in the order of the scope's legend."""
+    from ..scope.legend import EVENT_STYLES, VERTICAL_STYLES
+
+    grouped: dict[str, list[Marker]] = {k: [] for k in (*EVENT_STYLES, *VERTICAL_STYLES)}
     for marker in markers:
-        grouped.setdefault(marker.kind, []).append(marker)
+        if marker.kind in grouped:
+            grouped[marker.kind].append(marker)
     return grouped
 
 
 def _draw_markers(
     axes: Axes, history: History, kind: str, markers: list[Marker], best: bool
 ) -> None:
-    """Draw one kind of marker: a point per optimizer event, or a vertical line per run event."""
-    if kind in _VLINE_STYLE:
-        color, style = _VLINE_STYLE[kind]
+    """Draw one kind of marker as the scope does: a point per optimizer event, or a vertical line
+    per run event."""
+    from ..scope.legend import EVENT_LABELS, EVENT_STYLES, VERTICAL_STYLES
+
+    if kind in VERTICAL_STYLES:
         for i, marker in enumerate(markers):
-            axes.axvline(
-                marker.call_id, color=color, ls=style, lw=0.8, label=kind if i == 0 else None
-            )
-        return
-    if kind not in _MARKER_STYLE:
+            label = EVENT_LABELS[kind] if i == 0 else None
+            axes.axvline(marker.call_id, label=label, zorder=1.5, **VERTICAL_STYLES[kind])
         return
     xs, ys = [], []
     for marker in markers:
@@ -219,8 +225,7 @@ def _draw_markers(
             xs.append(marker.call_id)
             ys.append(y)
     if xs:
-        symbol, color = _MARKER_STYLE[kind]
-        axes.scatter(xs, ys, marker=symbol, color=color, s=40, zorder=3, label=kind)
+        axes.plot(xs, ys, ls="none", zorder=4, label=EVENT_LABELS[kind], **EVENT_STYLES[kind])
 
 
 def _marker_y(history: History, marker: Marker, best: bool) -> float | None:

@@ -2,9 +2,12 @@
 
 This module's one concern is the colour rule. It depends only on the run's data: when each
 optimizer started (its first evaluation) and when it ended (the evaluation of its killed, converged
-or crashed marker). Optimizers take colours in the order they started; each takes the first colour
-of :data:`PALETTE` that no optimizer still running at its start holds, so no two optimizers
-running at the same time share a colour (unless more run at once than the palette has colours).
+or crashed marker). Optimizers take colours in the order they started; each takes the next colour
+of the cycle (the first :data:`CYCLE` colours of :data:`PALETTE`) after the last one handed out
+that no optimizer still running at its start holds, so no two optimizers running at the same time
+share a colour and an optimizer that ended lately keeps its colour to itself for as long as
+possible. The pale colours after the cycle are taken only when every colour of the cycle is held
+(and colours repeat only when more run at once than the palette has colours).
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ from matplotlib import colormaps
 
 from ..core.history import History, Marker
 
-__all__ = ["END_KINDS", "PALETTE", "Colour", "assign_colours", "history_spans", "spans_from"]
+__all__ = [
+    "CYCLE",
+    "END_KINDS",
+    "PALETTE",
+    "Colour",
+    "assign_colours",
+    "history_spans",
+    "spans_from",
+]
 
 Colour = tuple[float, float, float, float]
 
@@ -37,6 +48,9 @@ PALETTE: list[Colour] = _palette()
 """Colours in the order they are given: tab10's strong colours (no grey, red last), Dark2's,
 tab20's light twins. Black, grey and gold stay free for the markers and the checkpoint lines."""
 
+CYCLE = 16
+"""The strong colours handed out in turn: tab10's and Dark2's."""
+
 Span = tuple[int, "int | None"]
 """An optimizer's first evaluation and the evaluation it ended at (``None`` while running)."""
 
@@ -45,10 +59,14 @@ def assign_colours(spans: Mapping[int, Span]) -> dict[int, Colour]:
     """Give each optimizer of ``spans`` (``opt_id -> (first call, end call or None)``) a colour."""
     colours: dict[int, Colour] = {}
     holders: dict[int, int | None] = {}  # palette slot -> end call of the optimizer holding it
+    last = -1  # the slot of the cycle handed out last
     for count, opt_id in enumerate(sorted(spans, key=lambda o: (spans[o][0], o))):
         start, end = spans[opt_id]
         taken = {s for s, until in holders.items() if until is None or until >= start}
-        slot = next((s for s in range(len(PALETTE)) if s not in taken), count % len(PALETTE))
+        order = [*((last + 1 + i) % CYCLE for i in range(CYCLE)), *range(CYCLE, len(PALETTE))]
+        slot = next((s for s in order if s not in taken), count % len(PALETTE))
+        if slot < CYCLE:
+            last = slot
         holders[slot] = end
         colours[opt_id] = PALETTE[slot]
     return colours

@@ -2,12 +2,13 @@
 
 This module's one concern is saying what the picture shows: the styles of the event markers and
 of the checkpoint and resume lines (one place, so the legend always matches them), and the legend
-that lists the optimizers (their colours; running ones first) and what each mark means.
+that lists the optimizers (their colours and types; running ones first) and what each mark means.
+The trajectory plots name the optimizers and draw the marks the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -15,15 +16,19 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..core.history import Marker
 from .colours import Colour
 
 __all__ = [
     "EVENT_LABELS",
     "EVENT_STYLES",
     "MAX_LISTED",
+    "MAX_TYPE_CHARS",
     "RESUME_LABEL_STYLE",
     "VERTICAL_STYLES",
     "draw_legends",
+    "optimizer_label",
+    "optimizer_types",
 ]
 
 EVENT_STYLES: dict[str, dict[str, Any]] = {
@@ -52,6 +57,23 @@ EVENT_LABELS = {
 }
 MAX_LISTED = 10
 """Optimizers listed by name in the legend; the rest are counted."""
+MAX_TYPE_CHARS = 16
+"""Longest type name shown in full; a longer one is cut to fit the legend's column."""
+
+
+def optimizer_types(markers: Iterable[Marker]) -> dict[int, str]:
+    """Each optimizer's type, named by its ``started`` marker (none in older histories)."""
+    return {m.opt_id: m.label for m in markers if m.kind == "started" and m.opt_id is not None}
+
+
+def optimizer_label(opt_id: int, types: Mapping[int, str]) -> str:
+    """``"opt 13 CMAOptimizer"``, or ``"opt 13"`` when the history does not name the type."""
+    kind = types.get(opt_id)
+    if not kind:
+        return f"opt {opt_id}"
+    if len(kind) > MAX_TYPE_CHARS:
+        kind = kind[: MAX_TYPE_CHARS - 1] + "\u2026"
+    return f"opt {opt_id} {kind}"
 
 
 def _event_handles(show_resumes: bool) -> list[Any]:
@@ -67,10 +89,10 @@ def _event_handles(show_resumes: bool) -> list[Any]:
     return handles
 
 
-def _optimizer_handles(listed: Sequence[tuple[int, Colour, bool]], hidden: int) -> list[Any]:
+def _optimizer_handles(listed: Sequence[tuple[str, Colour, bool]], hidden: int) -> list[Any]:
     handles: list[Any] = [
-        Line2D([], [], color=colour, lw=2.4, ls="-" if running else ":", label=f"opt {opt_id}")
-        for opt_id, colour, running in listed
+        Line2D([], [], color=colour, lw=2.4, ls="-" if running else ":", label=label)
+        for label, colour, running in listed
     ]
     if hidden:
         handles.append(Line2D([], [], ls="none", label=f"+ {hidden} more"))
@@ -80,7 +102,7 @@ def _optimizer_handles(listed: Sequence[tuple[int, Colour, bool]], hidden: int) 
 def draw_legends(
     figure: Figure,
     anchor: tuple[float, float, float],
-    listed: Sequence[tuple[int, Colour, bool]],
+    listed: Sequence[tuple[str, Colour, bool]],
     hidden: int,
     style: Mapping[str, Any],
 ) -> list[Legend]:
@@ -93,7 +115,8 @@ def draw_legends(
     anchor
         ``(left, top, bottom)`` of the legend column in figure coordinates.
     listed
-        ``(opt_id, colour, running)`` of the optimizers named (running ones drawn solid).
+        ``(label, colour, running)`` of the optimizers named (running ones drawn solid); the
+        labels are :func:`optimizer_label`'s.
     hidden
         How many more optimizers there are.
     style

@@ -3,8 +3,8 @@
 :class:`ScopePlot` is a view of a :class:`~glompo_scope_chkpt.core.history.History`. It is fed
 :class:`~.cursor.HistoryDelta` objects (what the history gained since the last one, read by a
 :class:`~.cursor.HistoryCursor`) and renders frames as RGBA pixels. Each optimizer's data is kept
-in a :class:`~.series.Series`, summarised per bin of evaluation numbers (:mod:`.bins`); the title is
-pasted by a :class:`~.title.TitleLine`.
+in a :class:`~.series.Series`, summarised per bin of evaluation numbers (:mod:`.bins`); the markers
+are drawn by :class:`~.marks.Marks`; the title is pasted by a :class:`~.title.TitleLine`.
 
 A frame is a function of the points and markers applied so far, never of the frames drawn before
 or of the clock: the same data applied in one delta or in a thousand give the same pixels. Its
@@ -33,12 +33,13 @@ from matplotlib.transforms import IdentityTransform
 
 from .._fileio import atomic_path
 from .._logging import get_logger
-from ..core.history import History, Marker
+from ..core.history import History
 from ..errors import ScopeError
-from .colours import END_KINDS, Colour, assign_colours, spans_from
+from .colours import Colour, assign_colours, spans_from
 from .cursor import HistoryCursor, HistoryDelta
-from .legend import EVENT_STYLES, MAX_LISTED, RESUME_LABEL_STYLE, VERTICAL_STYLES, draw_legends
+from .legend import MAX_LISTED, draw_legends, optimizer_label
 from .limits import bin_width, x_limits, y_limits
+from .marks import Marks
 from .series import Series
 from .title import TitleLine
 
@@ -105,25 +106,16 @@ class ScopePlot:
         self._best: tuple[float, int, int] | None = None  # value, call_id, opt_id
         self._hidden = 0  # values a log scale cannot show
         self._last_call = 0
-        self._markers: dict[str, list[Marker]] = {k: [] for k in (*EVENT_STYLES, *VERTICAL_STYLES)}
         self._background: Any = None
         self._drawn_key: Any = None
         self._legends: list[Any] = []
         self._colours: dict[int, Colour] | None = None
-        self._resume_texts: list[Any] = []
-        self._marker_y: dict[str, list[float]] = {k: [] for k in EVENT_STYLES}
         self._stale: set[int | None] | None = set()  # optimizers whose markers may move; None: all
         self.dirty = True
         self.ax = self._build_axes()
         self._columns = _COLUMNS_PER_PIXEL * max(1, round(self.ax.bbox.width))
         self._width = bin_width(self._span(), self._columns)
-        self._event_lines = {
-            k: self._new_line(ls="none", zorder=4, **s) for k, s in EVENT_STYLES.items()
-        }
-        self._vertical_lines = {
-            k: self.ax.plot([], [], zorder=1.5, transform=self.ax.get_xaxis_transform(), **s)[0]
-            for k, s in VERTICAL_STYLES.items()
-        }
+        self.marks = Marks(self.ax, self._font, bool(args["show_resumes"]))
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_axes(self) -> Any:
@@ -131,7 +123,7 @@ class ScopePlot:
         font = self._font = font_size((width, height))
         em = font / 72  # inches
         ax = self.figure.add_subplot()
-        left, right = 6.0 * em / width, 1 - 13.5 * em / width  # the legend's column on the right
+        left, right = 6.0 * em / width, 1 - 15.5 * em / width  # the legend's column on the right
         bottom, top = 4.0 * em / height, 1 - 3.2 * em / height
         self._box = (left, right, bottom, top)
         self.figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
@@ -189,10 +181,8 @@ class ScopePlot:
             for series in self._series.values():
                 series.drop_outside(low, high if fixed else None)
             self._stale = None
-        for marker in delta.markers:
-            self._markers[marker.kind].append(marker)
-            if marker.kind in END_KINDS:
-                self._colours = None
+        if self.marks.add(delta.markers):
+            self._colours = None
         self.dirty = self.dirty or bool(delta)
 
     def _add_points(self, opt_id: int, call_ids: np.ndarray, fx: np.ndarray) -> None:
@@ -228,18 +218,16 @@ class ScopePlot:
         """Each optimizer's colour (see :mod:`.colours`)."""
         if self._colours is None:
             first = {o: s.first_call for o, s in self._series.items() if s.first_call is not None}
-            ends = [m for kind in END_KINDS for m in self._markers[kind]]
-            ends.sort(key=lambda m: m.call_id)
-            self._colours = assign_colours(spans_from(first, ends))
+            self._colours = assign_colours(spans_from(first, self.marks.ends()))
         return self._colours
 
-    def _legend_entries(self) -> tuple[tuple[tuple[int, Colour, bool], ...], int]:
+    def _legend_entries(self) -> tuple[tuple[tuple[str, Colour, bool], ...], int]:
         """Running optimizers first, then the latest ended ones; how many are left unnamed."""
-        ended = {m.opt_id for kind in END_KINDS for m in self._markers[kind]}
-        colours = self.colours()
+        ended = {m.opt_id for m in self.marks.ends()}
+        colours, types = self.colours(), self.marks.types
         order = sorted(self._series, key=lambda o: (o in ended, -(self._series[o].first_call or 0)))
         named = sorted(order[:MAX_LISTED])
-        listed = tuple((o, colours[o], o not in ended) for o in named)
+        listed = tuple((optimizer_label(o, types), colours[o], o not in ended) for o in named)
         return listed, len(order) - len(named)
 
     def _ylim(self, xlim: tuple[float, float]) -> tuple[float, float]:
@@ -257,8 +245,7 @@ class ScopePlot:
 
     def _background_key(self) -> tuple[Any, ...]:
         xlim = x_limits(self._args["x_range"], self._last_call)
-        verticals = tuple(len(self._markers[k]) for k in VERTICAL_STYLES)
-        return xlim, self._ylim(xlim), self._legend_entries(), verticals
+        return xlim, self._ylim(xlim), self._legend_entries(), self.marks.vertical_counts()
 
     def _set_background(self, key: tuple[Any, ...]) -> None:
         """Put the limits, the legend and the vertical lines of ``key`` on the figure."""
@@ -270,65 +257,10 @@ class ScopePlot:
         anchor = (self._box[1] + 0.012, self._box[3], self._box[2])
         style = {"fontsize": 0.85 * self._font, "show_resumes": self._args["show_resumes"]}
         self._legends = draw_legends(self.figure, anchor, listed, hidden, style)
-        for kind, line in self._vertical_lines.items():
-            calls = [m.call_id for m in self._markers[kind]]
-            if kind == "resume" and not self._args["show_resumes"]:
-                calls = []
-            xs = np.repeat(np.asarray(calls, dtype=float), 3)
-            line.set_data(xs, [0.0, 1.0, np.nan] * len(calls))
+        self.marks.draw_verticals()
         self._drawn_key = key
         for series in self._series.values():
             series.limits_changed()
-
-    def _resume_labels(self, xlim: tuple[float, float]) -> None:
-        """Label resume lines "resumed", right of the line (left near the right edge), skipping
-        lines too close to the one labelled before."""
-        for text in self._resume_texts:
-            text.remove()
-        self._resume_texts = []
-        if not self._args["show_resumes"]:
-            return
-        low, high = xlim
-        gap = 6 * self._font / 72 * self.figure.dpi / max(1.0, self.ax.bbox.width) * (high - low)
-        previous = -math.inf
-        for call in sorted(m.call_id for m in self._markers["resume"]):
-            if not low <= call <= high or call - previous < gap:
-                continue
-            previous = call
-            left = (call - low) / (high - low) < 0.8
-            text = self.ax.annotate(
-                "resumed",
-                xy=(call, 0.985),
-                xycoords=self.ax.get_xaxis_transform(),
-                xytext=(5 if left else -5, 0),
-                textcoords="offset points",
-                ha="left" if left else "right",
-                va="top",
-                fontsize=0.85 * self._font,
-                animated=True,
-                zorder=5,
-                **RESUME_LABEL_STYLE,
-            )
-            self._resume_texts.append(text)
-
-    def _marker_points(self) -> None:
-        """Place each event marker on its optimizer's line (or at its own value)."""
-        for kind in EVENT_STYLES:
-            markers, ys = self._markers[kind], self._marker_y[kind]
-            for i, marker in enumerate(markers):
-                if i < len(ys) and self._stale is not None and marker.opt_id not in self._stale:
-                    continue
-                series = self._series.get(marker.opt_id) if marker.opt_id is not None else None
-                y = series.value_at(marker.call_id) if series is not None else math.nan
-                if not math.isfinite(y) and marker.fx is not None:
-                    y = float(marker.fx) if (marker.fx > 0 or not self._log) else math.nan
-                if i == len(ys):
-                    ys.append(y)
-                else:
-                    ys[i] = y
-            placed = [(m.call_id, y) for m, y in zip(markers, ys, strict=True) if math.isfinite(y)]
-            self._event_lines[kind].set_data(*(zip(*placed, strict=True) if placed else ([], [])))
-        self._stale = set()
 
     def _place_lines(self) -> None:
         colours = self.colours()
@@ -337,12 +269,13 @@ class ScopePlot:
             series = self._series[opt_id]
             series.update_artist(self.ax.transData, half_width)
             series.artist.set_color(colours[opt_id])
-        self._marker_points()
+        self.marks.place(self._series, self._stale, self._log)
+        self._stale = set()
 
     def _draw_live_artists(self) -> None:
         for opt_id in sorted(self._series):
             self.ax.draw_artist(self._series[opt_id].artist)
-        for artist in (*self._event_lines.values(), *self._resume_texts):
+        for artist in self.marks.live_artists():
             self.ax.draw_artist(artist)
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -373,7 +306,7 @@ class ScopePlot:
         key = self._background_key()
         if key != self._drawn_key:
             self._set_background(key)
-            self._resume_labels(key[0])
+            self.marks.label_resumes(key[0])
             self._background = None
         self._place_lines()
         if self._background is None or not self._blit:

@@ -104,12 +104,44 @@ def test_trajectory_plots_share_the_scopes_colours_and_fit_the_x_axis() -> None:
         history.add_point(opt_id, call_id, 1.0 / call_id - 0.01 * (opt_id == 3))
     history.add_marker("killed", 599, opt_id=1)
     history.add_marker("converged", 600, opt_id=0)
+    history.add_marker("started", 600, opt_id=2, label="CMAOptimizer")  # 0, 1, 3: no type
     axes = Figure().add_subplot()
     _draw(axes, history, best=False, log_scale=True)
     scope = ScopePlot.from_history(validate_visualisation_args({}), history)
     drawn = {line.get_label(): line.get_color() for line in axes.get_lines()}
+    names = {0: "opt 0", 1: "opt 1", 2: "opt 2 CMAOptimizer", 3: "opt 3"}  # the scope's names
+    scope.render()
+    assert set(names.values()) <= {t.get_text() for t in scope.figure.legends[0].get_texts()}
     for opt_id, colour in scope.colours().items():
-        assert tuple(drawn[f"optimizer {opt_id}"]) == colour
-    assert scope.colours()[2] == scope.colours()[0] != scope.colours()[3]
+        assert tuple(drawn[names[opt_id]]) == colour
+    assert len(set(scope.colours().values())) == 4  # 2 and 3 do not take 0's and 1's colours
     assert axes.get_xlim() == (0.0, 1250.0) and axes.get_yscale() == "log"
     assert np.isnan(axes.get_lines()[3].get_ydata()[-1])  # a negative value is left out
+
+
+def test_trajectory_plots_draw_the_scopes_marks() -> None:
+    from matplotlib.artist import getp
+    from matplotlib.figure import Figure
+
+    from glompo_scope_chkpt.log.summary import _draw
+    from glompo_scope_chkpt.scope.legend import EVENT_LABELS
+    from glompo_scope_chkpt.scope.plot import ScopePlot
+    from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
+
+    history = _history()
+    history.add_marker("crashed", 90, opt_id=2)
+    history.add_marker("started", 0, opt_id=0, label="RandomOptimizer")  # draws nothing
+    scope = ScopePlot.from_history(validate_visualisation_args({}), history)
+    marks = {**scope.marks.event_lines, **scope.marks.vertical_lines}
+    for best in (False, True):
+        axes = Figure().add_subplot()
+        _draw(axes, history, best=best, log_scale=False)
+        drawn = {line.get_label(): line for line in axes.get_lines()}
+        assert "opt 0 RandomOptimizer" in drawn and "opt 1" in drawn
+        for kind, label in EVENT_LABELS.items():
+            if kind == "paused":
+                continue  # none in this history
+            line, scope_line = drawn[label], marks[kind]
+            for prop in ("marker", "color", "linestyle", "linewidth", "markersize"):
+                assert getp(line, prop) == getp(scope_line, prop), (kind, prop)
+        assert len(axes.get_lines()) == 3 + 3 + 2  # traces, point marks, one line per vertical

@@ -1,5 +1,5 @@
 """The scope as a function of the data: same pixels for any chunking, bounded memory, spikes kept,
-colours unique among running optimizers."""
+colours unique among running optimizers and spread over the palette, types in the legend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from glompo_scope_chkpt.core.history import History, Trace
 from glompo_scope_chkpt.scope.bins import Bins
-from glompo_scope_chkpt.scope.colours import assign_colours, history_spans
+from glompo_scope_chkpt.scope.colours import CYCLE, PALETTE, assign_colours, history_spans
 from glompo_scope_chkpt.scope.cursor import HistoryCursor
 from glompo_scope_chkpt.scope.plot import ScopePlot
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
@@ -20,10 +20,16 @@ def _args(**kwargs: object) -> dict:
     return validate_visualisation_args({**kwargs, "movie_kwargs": SMALL})
 
 
-def _run(n: int, seed: int = 0) -> History:
-    """Three optimizers at a time, each replaced after 700 evaluations, with markers."""
+TYPES = ("CMAOptimizer", "RandomOptimizer")
+
+
+def _run(n: int, seed: int = 0, types: bool = True) -> History:
+    """Three optimizers at a time, each replaced after 700 evaluations, with markers (and a
+    ``started`` marker naming each optimizer's type, unless ``types`` is false)."""
     rng = np.random.default_rng(seed)
     history, running, next_id = History(), [0, 1, 2], 3
+    for opt_id in running if types else ():
+        history.add_marker("started", 0, opt_id=opt_id, label=TYPES[opt_id % 2])
     for call_id in range(1, n + 1):
         slot = call_id % 3
         opt_id = running[slot]
@@ -31,6 +37,8 @@ def _run(n: int, seed: int = 0) -> History:
         if call_id % 700 == slot:
             history.add_marker("killed", call_id, opt_id=opt_id)
             running[slot], next_id = next_id, next_id + 1
+            if types:
+                history.add_marker("started", call_id, opt_id=running[slot], label=TYPES[0])
         if call_id % 1000 == 0:
             history.add_marker("checkpoint", call_id)
         if call_id == 2000:
@@ -130,3 +138,49 @@ def test_show_resumes_can_be_left_out() -> None:
     marked = ScopePlot.from_history(_args(), history)
     assert bytes(marked.render()) != without
     assert bytes(ScopePlot.from_history(_args(show_resumes=False), history).render()) == without
+
+
+def test_colours_spread_over_the_palette() -> None:
+    history = _run(12_000)
+    spans = history_spans(history)
+    colours = assign_colours(spans)
+    order = sorted(spans, key=lambda o: spans[o][0])  # in the order they started
+    assert len(order) > CYCLE
+    assert [colours[o] for o in order[:CYCLE]] == PALETTE[:CYCLE]  # each once, in turn
+    assert colours[order[CYCLE]] == PALETTE[0]
+    # An optimizer that just ended keeps its colour: the next one to start takes another.
+    ended = [m.opt_id for m in history.markers if m.kind == "killed"]
+    assert all(colours[o] != colours[o + 3] for o in ended if o + 3 in colours)
+
+
+def test_the_pale_colours_are_taken_only_when_the_cycle_is_held() -> None:
+    spans = {o: (o, None) for o in range(CYCLE + 2)}
+    spans[0] = (0, 1)  # ended: its colour comes round again after the cycle
+    colours = assign_colours(spans)
+    assert [colours[o] for o in range(CYCLE)] == PALETTE[:CYCLE]
+    assert colours[CYCLE] == PALETTE[0] and colours[CYCLE + 1] == PALETTE[CYCLE]
+
+
+def _legend_texts(plot: ScopePlot) -> list[str]:
+    plot.render()
+    return [t.get_text() for legend in plot.figure.legends for t in legend.get_texts()]
+
+
+def _axes_pixels(plot: ScopePlot) -> np.ndarray:
+    pixels = np.asarray(plot.render())
+    box = plot.ax.bbox
+    return pixels[round(plot.height - box.y1) : round(plot.height - box.y0), round(box.x0) :]
+
+
+def test_the_legend_names_each_optimizers_type_and_the_marker_draws_nothing_else() -> None:
+    typed = ScopePlot.from_history(_args(), _run(3000))
+    plain = ScopePlot.from_history(_args(), _run(3000, types=False))  # a history without types
+    typed_texts, plain_texts = _legend_texts(typed), _legend_texts(plain)
+    assert {"opt 1 RandomOptimizer", "opt 7 CMAOptimizer"} <= set(typed_texts)
+    assert {"opt 1", "opt 7"} <= set(plain_texts)
+    assert not any("Optimizer" in text for text in plain_texts)
+    assert typed.colours() == plain.colours()
+    typed_axes, plain_axes = _axes_pixels(typed), _axes_pixels(plain)
+    np.testing.assert_array_equal(
+        typed_axes[:, : typed_axes.shape[1] // 2], plain_axes[:, : plain_axes.shape[1] // 2]
+    )

@@ -116,7 +116,7 @@ def test_markers_are_drawn_where_they_happened() -> None:
     history.add_marker("resume", 120)
     plot = ScopePlot.from_history(_args(), history)
     plot.render()
-    lines = {**plot._event_lines, **plot._vertical_lines}
+    lines = {**plot.marks.event_lines, **plot.marks.vertical_lines}
     assert list(lines["killed"].get_xdata()) == [150]
     assert lines["killed"].get_ydata()[0] == pytest.approx(plot._series[0].value_at(150))
     assert list(lines["converged"].get_xdata()) == [200]
