@@ -458,7 +458,7 @@ class MovieTimeline:
             ending = [*(record for record, _ in self._ending), *self._lost]
             timeline = sorted(r.index for r in [*self.manifest.timeline(), *ending])
             if start_next and self.scope.lost is None and not self.losses.stopped:
-                self._start_next()  # waits for the renderer: a loss while ending shows now
+                self._start_next()  # a loss while ending shows at the next evaluation
             else:
                 self.manifest.save()
             if self.scope.lost is not None and not self.losses.stopped:
@@ -498,6 +498,7 @@ class MovieTimeline:
                         self._settle(wait=True)
                         if self.scope.lost is not None and not self.losses.stopped:
                             self._recover(start_next=False)
+                            self._settle(wait=True)  # the segments it drew again
                         if stitch_movie and self.current is None and not self.losses.stopped:
                             self._start_next()  # the run's last frame needs a segment
                     if self.recording and self.current is not None:

@@ -116,6 +116,9 @@ class LiveScope:
         self._cursor = HistoryCursor(history)
         self._segment: Path | None = None
         self._encoders: dict[Path, EncoderWatch] = {}
+        """The ffmpeg of each segment the renderer started and has not finished."""
+        self._starting: dict[Path, Future] = {}
+        """The renderer's answer to the start of each segment not ended yet."""
         self.lost: str | None = None
         self._closed = False
         self._dead: BaseException | None = None
@@ -208,8 +211,8 @@ class LiveScope:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                if self._data_pending:
-                    self._data()
+                # Commands first: a segment started at evaluation n must reach the renderer
+                # before data past n, or the frames after n would be drawn unrecorded.
                 while True:
                     try:
                         kind, payload, future = self._commands.get_nowait()
@@ -218,6 +221,8 @@ class LiveScope:
                     self._command(kind, payload, future)
                     if kind == "quit":
                         return
+                if self._data_pending:
+                    self._data()
         except _ChannelError as exc:
             reason = ScopeError(f"The scope's renderer process stopped ({exc}).")
         except Exception as exc:  # the renderer could not even start its plot
@@ -271,6 +276,8 @@ class LiveScope:
 
         ``start`` is an evaluation number, by default the last one noted; the history must be
         complete up to it. Frames before it that were not drawn yet are drawn, not recorded.
+        Never waits for the renderer (which may still be drawing earlier frames): a segment that
+        ffmpeg could not start fails the future :meth:`end_segment` returns.
 
         Raises
         ------
@@ -294,10 +301,15 @@ class LiveScope:
             )
         writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
         first = self._frontier if start is None else start
-        pid = self._call("start", (str(path.absolute()), first, writer, ffmpeg_exe()))
+        started = self._submit("start", (str(path.absolute()), first, writer, ffmpeg_exe()))
+        started.add_done_callback(lambda done: self._watch_encoder(path, done))
         self._segment = path
-        if pid is not None:
-            self._encoders[path] = EncoderWatch(pid)
+        self._starting[path] = started
+
+    def _watch_encoder(self, path: Path, started: Future) -> None:
+        """Watch the segment's ffmpeg as soon as the renderer started it (sender thread)."""
+        if started.exception() is None and started.result() is not None:
+            self._encoders[path] = EncoderWatch(started.result())
 
     def end_segment(self, end: int | None = None, last: bool = False) -> Future:
         """End the segment being recorded after the frame at ``end``; never waits for it.
@@ -329,13 +341,17 @@ class LiveScope:
         if self._segment is None:
             raise ScopeError("No movie segment is being recorded; nothing to close.")
         path, self._segment = self._segment, None
-        encoder = self._encoders.pop(path, None)
+        started = self._starting.pop(path)
         ending = self._submit("end", (self._frontier if end is None else end, last))
         described: Future = Future()
 
-        def settle(done: Future) -> None:
+        def settle(done: Future) -> None:  # the renderer answers in order: started is done
+            encoder = self._encoders.pop(path, None)
             if encoder is not None:
                 encoder.end(_ENCODER_TIMEOUT)
+            if started.exception() is not None:  # the segment never started: that is why
+                described.set_exception(started.exception())
+                return
             try:
                 frames, info = done.result()
                 described.set_result(_described(path, info) if frames else None)
@@ -378,12 +394,20 @@ class LiveScope:
     def wait_idle(self) -> None:
         """Block until every frame up to the last evaluation noted has been drawn.
 
+        A segment that failed meanwhile is logged here and reported when it is ended.
+
         Raises
         ------
         ScopeError
             If the renderer stopped.
         """
-        self.frames_drawn = self._call("data", self._frontier)
+        try:
+            self.frames_drawn = self._call("data", self._frontier)
+        except ScopeError:
+            raise
+        except Exception as exc:
+            if self.lost is None:
+                log.error("The scope could not record a frame: %s", exc)
 
     def close(self) -> VideoInfo | None:
         """Finish the open segment (if any), stop the renderer and its thread; idempotent.

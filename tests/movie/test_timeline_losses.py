@@ -46,6 +46,7 @@ def test_a_segment_lost_before_its_first_frame_still_closes_its_checkpoint(
     )
     _evaluate(timeline, state, 50)
     assert timeline.on_checkpoint("a", 50) == [1]
+    timeline.scope.wait_idle()  # the checkpoint did not wait for segment 2 to start
     encoder = ffmpeg_writing(folder / "segments")
     assert len(encoder) == 1  # segment 2, no frame yet
     os.kill(encoder[0], signal.SIGKILL)
@@ -53,9 +54,9 @@ def test_a_segment_lost_before_its_first_frame_still_closes_its_checkpoint(
     _evaluate(timeline, state, 60, notify=False)  # no frame is asked for before the checkpoint
     with pytest.warns(RuntimeWarning, match="held no frame: it is drawn again") as caught:
         assert timeline.on_checkpoint("b", 60) == [1, 2]  # what the checkpoint archive lists
+        _evaluate(timeline, state, 80)  # the checkpoint does not wait: the loss shows by now
+        movie = timeline.finish(80)
     assert len(caught) == 1
-    _evaluate(timeline, state, 80)
-    movie = timeline.finish(80)
     manifest = Manifest.load(folder)
     closing_b = manifest.timeline_at("b")
     assert [(r.index, r.checkpoint, r.f_counter_start, r.f_counter_end) for r in closing_b] == [
@@ -64,7 +65,7 @@ def test_a_segment_lost_before_its_first_frame_still_closes_its_checkpoint(
     ]
     assert closing_b[-1].video.frames == 2  # the frames at 55 and 60, drawn again
     segments = json.loads((folder / "movie_manifest.json").read_text())["segments"]
-    assert [s["status"] for s in segments] == ["complete"] * 3
+    assert {s["status"] for s in segments} == {"complete"}  # a segment may be cut at the loss
     # no frame lost: one every 5 evaluations and the run's last one
     assert assert_decodes_cleanly(movie) == sum(s["frames"] for s in segments) == 80 // 5 + 1
     wait_gone(processes_mentioning(str(tmp_path)), timeout=5)
