@@ -145,14 +145,33 @@ def add_render_parser(sub: Any) -> None:
     )
     render.add_argument("run_dir", type=Path, help="the run's working_dir")
     render.add_argument("-o", "--out", type=Path, help="movie file (default RUN_DIR/rendered.mp4)")
-    render.add_argument("--dpi", type=float)
-    render.add_argument("--fps", type=float)
-    render.add_argument("--figsize", type=float, nargs=2, metavar=("W", "H"))
-    render.add_argument("--x-range", type=int, help="trailing window of evaluations")
-    render.add_argument("--y-range", type=float, nargs=2, metavar=("MIN", "MAX"))
-    render.add_argument("--log-scale", action=argparse.BooleanOptionalAction, default=None)
-    render.add_argument("--events-per-frame", type=int, help="evaluations between frames")
-    render.add_argument("--from-checkpoint", metavar="NAME", help="a checkpoint's name")
+    look = "(default: as the run was recorded)"
+    render.add_argument("--dpi", type=float, help=f"dots per inch of the frames {look}")
+    render.add_argument("--fps", type=float, help=f"frames per second of the movie {look}")
+    render.add_argument(
+        "--figsize", type=float, nargs=2, metavar=("W", "H"), help=f"figure size in inches {look}"
+    )
+    render.add_argument(
+        "--x-range", type=int, help=f"show a trailing window of this many evaluations {look}"
+    )
+    render.add_argument(
+        "--y-range", type=float, nargs=2, metavar=("MIN", "MAX"), help=f"y axis limits {look}"
+    )
+    render.add_argument(
+        "--log-scale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"logarithmic y axis {look}",
+    )
+    render.add_argument(
+        "--events-per-frame", type=int, help=f"evaluations between two frames {look}"
+    )
+    render.add_argument(
+        "--from-checkpoint",
+        metavar="NAME",
+        help="draw the run as this checkpoint holds it (default: the newest checkpoint, and the "
+        "log's rows past it)",
+    )
 
 
 def overrides_of(args: argparse.Namespace) -> dict[str, Any]:

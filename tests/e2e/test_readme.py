@@ -48,6 +48,7 @@ RUN_AS_IS: dict[str, str] = {
     "import h5py": "test_h5py_block",
     "-c copy so_far.mp4": "test_so_far_block",
     "stitch-movies run/": "test_stitch_movies_block",
+    "glompo-scope-chkpt render run/": "test_render_block",
     "LocalCluster(": "test_dask_block",
 }
 
@@ -296,6 +297,14 @@ def test_stitch_movies_block(run_folder, tmp_path):
     assert video_size(tmp_path / "all.mp4") == "1280x720"
     assert frames(tmp_path / "share.webm") == sum(s["frames"] for s in segments)
     assert video_size(tmp_path / "share.gif") == "480x320" and frames(tmp_path / "share.gif") > 0
+
+
+def test_render_block(run_folder, tmp_path):
+    shutil.copytree(run_folder[0] / "run", tmp_path / "run")
+    run_block(block("glompo-scope-chkpt render run/"), tmp_path, "render", lang="bash")
+    live, redrawn = tmp_path / "run" / "glomporecording.mp4", tmp_path / "redrawn.mp4"
+    assert frames(redrawn) == frames(live) > 0  # the same frames, at another size
+    assert video_size(redrawn) == "600x400" != video_size(live)
 
 
 # ----------------------------------------------------------------- "Beyond one machine"
