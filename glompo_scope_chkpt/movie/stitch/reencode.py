@@ -57,6 +57,7 @@ def _joined(parts: Sequence[VideoInfo], plan: Plan, to_rgb: bool) -> Any:
                 height,
                 force_original_aspect_ratio="decrease",
                 force_divisible_by=2,
+                flags="lanczos",  # a part drawn at a lower dpi is enlarged without visible blur
                 **scale,
             )
         )
