@@ -9,18 +9,22 @@ Two losses, one rule: frames before a checkpoint are drawn again from the run's 
   :mod:`.recording_losses` for when a session stops recording). A segment ended at a checkpoint
   whose file holds no frame stays listed and is drawn again by the new renderer.
 * The run was killed while the renderer caught up (:meth:`TimelineLosses._redraw_unfinished`):
-  a segment the checkpoint resumed from lists that is missing or unfinished is superseded (its
-  file kept) and drawn again, over the same evaluations, from the checkpointed history; a
-  segment listed without a file is found under its new name or dropped
-  (:meth:`TimelineLosses._locate`), and those recorded after the checkpoint are superseded.
+  a segment the checkpoint resumed from lists that is missing or unfinished is drawn again
+  under its own number, over the same evaluations, from the checkpointed history; a file it
+  left is kept as a superseded segment under a new number. A segment listed without a file is
+  found under its new name or dropped (:meth:`TimelineLosses._locate`), and those recorded
+  after the checkpoint are superseded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._fileio import fsync_path
+from .._fileio import fsync_dir, fsync_path
 from .._logging import get_logger
 from .._run_files import segment_name
 from ..core.state import RunState
@@ -71,6 +75,7 @@ class _Timeline(Protocol):
     def _locate(self, record: SegmentRecord) -> bool: ...
     def _after_loss(self, restart: bool = True) -> None: ...
     def _redraw_lost(self) -> None: ...
+    def _set_aside(self, old: SegmentRecord) -> None: ...
     def _unfinished_end(self, old: SegmentRecord, following: list[SegmentRecord]) -> int: ...
 
 
@@ -179,8 +184,10 @@ class TimelineLosses:
     ) -> None:
         """Draw again the segments the checkpoint lists that the renderer had not finished.
 
-        Each is superseded (its file kept) and replaced on the timeline by a new segment over
-        the same evaluations, drawn from the checkpointed history. When an override changed how
+        Each is drawn again under its own number, over the same evaluations, from the
+        checkpointed history, so the checkpoint's list of segments stays true however often the
+        run is killed and resumed from it; a file it left is kept as a superseded segment under
+        a new number (:meth:`_set_aside`). When an override changed how
         frames are drawn, a renderer of their own draws them with ``recorded_args``, and this
         waits for it; segments of differing frame sizes are fine (the stitch then re-encodes to
         the largest).
@@ -203,11 +210,11 @@ class TimelineLosses:
             self.scope = LiveScope({**recorded_args, "interactive_mode": False}, self.state.history)
         try:
             for old, end in unfinished:
-                if self._locate(old):
-                    old.status = "superseded"
                 logger.info("Segment %s was not finished before the kill: drawn again", old.path)
+                if self._locate(old):
+                    self._set_aside(old)
                 self._next_start = old.f_counter_start or 0
-                self._start_segment()
+                self._start_segment(old.index)
                 self._end_current(old.checkpoint or checkpoint, end)
             if own:
                 self._settle(wait=True)
@@ -215,6 +222,23 @@ class TimelineLosses:
             if own:
                 self.scope.close()
                 self.scope = main
+
+    def _set_aside(self: _Timeline, old: SegmentRecord) -> None:
+        """Move the file of ``old`` to a new number and mark it superseded; the caller saves.
+
+        A kill before the manifest is saved leaves the file under its new name, unlisted; the
+        segment listed under the old number then has no file and is drawn again once more.
+        """
+        index = self.manifest.next_index()
+        target = self.segment_dir / segment_name(self.stem, index, "superseded")
+        os.replace(self.manifest.absolute(old), target)
+        fsync_dir(self.segment_dir)
+        self.manifest.segments.remove(old)
+        aside = dataclasses.replace(old, index=index, status="superseded")
+        aside.path = self.manifest.relative(target)
+        with contextlib.suppress(StitchError):  # a file cut before its first frame is kept too
+            aside.describe(probe(target))
+        self.manifest.add(aside)
 
     def _unfinished_end(self: _Timeline, old: SegmentRecord, following: list[SegmentRecord]) -> int:
         """Where the unfinished segment ``old`` ends: as recorded, else where the next starts."""
