@@ -58,7 +58,7 @@ class Sphere:
 
 
 def ctrl_c_when_the_stitch_starts():
-    import glompo_scope_chkpt.movie.timeline as timeline
+    import glompo_scope_chkpt.movie.stitch.run as timeline
 
     real = timeline.stitch
 
