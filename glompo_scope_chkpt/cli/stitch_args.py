@@ -33,14 +33,18 @@ movie files keep the chapters they carry.
 
 timeline: the complete segments in recording order, plus the segments still marked
 "recording" after them (a run that was killed and never resumed); such a segment that never
-received a frame (a kill right after a checkpoint) is left out with a note. Superseded
+received a frame (a kill right after a checkpoint) is left out with a note, and so is a
+segment ended at a checkpoint that the renderer never finished (it lags behind the run; the
+note names the evaluations it covers: resume the run, or run 'glompo-scope-chkpt render
+RUN_DIR', to draw them). Superseded
 segments (recorded past a checkpoint a later session resumed from) are left out unless
 --include-superseded.
 
 exit codes:
   0    the movie was written and verified
   1    stitching failed, or the result did not verify (the output was not written)
-  2    usage error or bad input: missing/unreadable segment or manifest, output exists
+  2    usage error or bad input: missing/unreadable segment or manifest, nothing left to
+       stitch (every segment left out, with the notes), output exists
        (without --force), output is an input, copy mode on incompatible segments
   3    no ffmpeg binary was found
   130  interrupted (the output was not written)

@@ -10,11 +10,14 @@ not finished (the run was killed while the renderer caught up) is superseded too
 by the new session from the checkpointed history, so no frame before the checkpoint is lost.
 When the run ends the timeline is stitched into the configured movie in the working directory.
 
-The movie never stops the optimization. When the renderer process dies or its ffmpeg is killed,
-the segment being recorded is closed with the frames it holds (probed; it is ``complete`` and
-named ``...cut.ts``, or after the checkpoint that closes it; removed if it holds no frame), a
-new renderer redraws the whole picture from the run's history, and recording goes on in a new
-segment, with one warning (see :mod:`.recording_losses` for when a session stops recording).
+A failure to finish a segment after its checkpoint was written (its rename fails: the segment
+is then complete under its recording name) is raised by the next checkpoint, or at the end of
+the run: the manager's loop never sees an error between two checkpoints, and
+``raise_checkpoint_fail`` decides what a failed checkpoint does. A segment ended at a checkpoint
+that failed is closed by no checkpoint: it is completed under its recording name.
+
+The movie never stops the optimization: see :mod:`.timeline_losses` for a renderer or an ffmpeg
+that dies, and for segments a killed run left unfinished.
 """
 
 from __future__ import annotations
@@ -30,21 +33,20 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from .._fileio import atomic_path, fsync_dir, fsync_path, make_dirs
+from .._fileio import atomic_path, fsync_dir, make_dirs
 from .._logging import get_logger
 from .._run_files import SEGMENT_FOLDER, segment_name, still_name
 from .._tempfiles import temp_prefix
 from ..core.history import Marker
 from ..core.state import RunState
-from ..errors import ScopeError, StitchError
+from ..errors import ScopeError
 from ..scope.live import LiveScope
 from .confine import working_dir_entry
 from .manifest import Manifest
 from .recording_losses import RecordingLosses
 from .segment_record import SegmentRecord
-from .stitch.chapters import timeline_chapters
-from .stitch.run import stitch
-from .video.probe import probe
+from .stitch.run import stitch_timeline
+from .timeline_losses import TimelineLosses
 from .video.video_info import VideoInfo
 
 __all__ = ["MovieTimeline"]
@@ -52,13 +54,7 @@ __all__ = ["MovieTimeline"]
 logger = get_logger(__name__)
 
 
-def _drawn(args: dict[str, Any]) -> dict[str, Any]:
-    """The settings of ``args`` that change a movie's frames (not the window, not the file)."""
-    movie = {k: v for k, v in args["movie_kwargs"].items() if k != "outfile"}
-    return {**args, "interactive_mode": None, "movie_kwargs": movie}
-
-
-class MovieTimeline:
+class MovieTimeline(TimelineLosses):
     """The live scope of one session and, when recording, its movie segments.
 
     Parameters
@@ -118,6 +114,8 @@ class MovieTimeline:
         as ``recording`` until a new renderer draws them again (or the next session does)."""
         self._failure: BaseException | None = None
         """Why recording failed, if it did (the session then ends with that error)."""
+        self._deferred: Exception | None = None
+        """Why a segment could not be finished between two checkpoints: the next one raises it."""
         if self.recording:
             make_dirs(self.segment_dir)
             self.manifest = Manifest.load_or_new(checkpointing_dir, outfile)
@@ -143,86 +141,16 @@ class MovieTimeline:
             self.manifest.add(dataclasses.replace(record))
         logger.info("Copied %d segments from %s", len(timeline), earlier.path)
 
-    def _supersede(self, keep: list[int]) -> None:
-        for record in self.manifest.supersede_except(keep):
-            if not self._locate(record):
-                continue
-            if record.video is None:
-                try:
-                    record.describe(probe(self.manifest.absolute(record)))
-                except StitchError as exc:
-                    logger.warning("Superseded segment %s is unreadable: %s", record.path, exc)
-            logger.info("Segment %s superseded (recorded past the checkpoint)", record.path)
-
-    def _locate(self, record: SegmentRecord) -> bool:
-        """Make ``record`` point at its file after a kill; drop it if no file was ever made.
-
-        A kill between renaming a closed segment and saving the manifest leaves the file under
-        its new name; a kill before ffmpeg created a new segment leaves no file at all.
-        """
-        if self.manifest.absolute(record).exists():
-            return True
-        found = sorted(self.segment_dir.glob(segment_name(self.stem, record.index, "*")))
-        if len(found) == 1:
-            record.path = self.manifest.relative(found[0])
-            return True
-        self.manifest.segments.remove(record)
-        logger.info("Segment %s was never written; dropped from the manifest", record.path)
-        return False
-
-    def _redraw_unfinished(self, checkpoint: str, recorded_args: dict[str, Any] | None) -> None:
-        """Draw again the segments the checkpoint lists that the renderer had not finished.
-
-        Each is superseded (its file kept) and replaced on the timeline by a new segment over
-        the same evaluations, drawn from the checkpointed history. When an override changed how
-        frames are drawn, a renderer of their own draws them with ``recorded_args``, and this
-        waits for it; segments of differing frame sizes are fine (the stitch then re-encodes to
-        the largest).
-        """
-        listed = sorted(
-            (r for r in self.manifest.segments if r.index in self.state.movie_segments),
-            key=lambda r: r.index,
-        )
-        unfinished = [
-            (old, self._unfinished_end(old, listed[position + 1 : position + 2]))
-            for position, old in enumerate(listed)
-            if old.status != "complete"
-        ]
-        if not unfinished:
-            return
-        own = recorded_args is not None and _drawn(recorded_args) != _drawn(self._args)
-        main = self.scope
-        if own:
-            assert recorded_args is not None  # checked above
-            self.scope = LiveScope({**recorded_args, "interactive_mode": False}, self.state.history)
-        try:
-            for old, end in unfinished:
-                if self._locate(old):
-                    old.status = "superseded"
-                logger.info("Segment %s was not finished before the kill: drawn again", old.path)
-                self._next_start = old.f_counter_start or 0
-                self._start_segment()
-                self._end_current(old.checkpoint or checkpoint, end)
-            if own:
-                self._settle(wait=True)
-        finally:
-            if own:
-                self.scope.close()
-                self.scope = main
-
-    def _unfinished_end(self, old: SegmentRecord, following: list[SegmentRecord]) -> int:
-        """Where the unfinished segment ``old`` ends: as recorded, else where the next starts."""
-        if old.f_counter_end is not None:
-            return old.f_counter_end
-        after = following[0].f_counter_start if following else None
-        return self.state.f_counter if after is None else after
-
     # -------------------------------------------------------------------------- hot path
     def notify_point(self, opt_id: int, call_id: int, fx: float) -> None:
         """An evaluation was added to the history."""
         self.scope.notify_point(opt_id, call_id, fx)
         if self._ending and self._ending[0][1].done():
-            self._settle(wait=False)
+            try:
+                self._settle(wait=False)
+            except Exception as exc:  # raised by the next checkpoint, or at the end
+                logger.error("Could not finish a movie segment: %s", exc)
+                self._deferred = self._deferred or exc
         if self.scope.lost is not None and not self.losses.stopped:
             self._recover()
 
@@ -231,76 +159,6 @@ class MovieTimeline:
         self.scope.notify_marker(marker)
         if self.scope.lost is not None and not self.losses.stopped:
             self._recover()
-
-    # -------------------------------------------------------------------------- losses
-    def _recover(self, start_next: bool = True) -> None:
-        """The renderer or its ffmpeg died: keep the segment so far, go on with a new renderer.
-
-        The new renderer first draws again the segments ended at a checkpoint that were lost
-        before their first frame, then (if ``start_next``) records on in a new segment. Never
-        raises: if recording cannot go on, the session stops recording, with a warning.
-        """
-        try:
-            self._settle(wait=True)
-            if self.current is not None:
-                self._close_segment(self.current, "cut", None)
-            self._after_loss()
-            if self.recording and not self.losses.stopped:
-                self._redraw_lost()
-                if start_next:
-                    self._start_next()
-            if self.recording:
-                self.manifest.save()
-        except Exception as exc:
-            self.losses.give_up(exc)
-
-    def _after_loss(self, restart: bool = True) -> None:
-        """Count the loss ``scope.lost`` names, warn once, and replace the scope by a new one.
-
-        Parameters
-        ----------
-        restart
-            Start a new renderer (even when recording stops: it draws the window and the still).
-        """
-        assert self.scope.lost is not None  # called only after a loss
-        self.losses.lost(self.scope.lost, self._kept)
-        self._kept = ""
-        self.scope.close()
-        if restart:
-            self.scope = LiveScope(self._args, self.state.history)
-
-    def _salvage(self, record: SegmentRecord) -> VideoInfo | None:
-        """Describe what a segment cut short holds; if it holds no frame at all, remove its file.
-
-        A segment ended at a checkpoint stays listed, to be drawn again (the checkpoint lists
-        it); any other is removed, and the next segment takes its place.
-        """
-        file = self.manifest.absolute(record)
-        try:
-            video = probe(file)
-        except StitchError:
-            file.unlink(missing_ok=True)
-            if record.checkpoint is not None:
-                self._lost.append(record)
-                self._kept = f"Its movie segment {record.index} held no frame: it is drawn again."
-            else:
-                self.manifest.segments.remove(record)
-                self._next_start = record.f_counter_start
-                self._kept = f"Its movie segment {record.index} held no frame and was removed."
-            return None
-        fsync_path(file)  # the manifest lists it next: its bytes go to the disk first
-        self._kept = f"Its movie segment {record.index} keeps its {video.frames} frames."
-        return video
-
-    def _redraw_lost(self) -> None:
-        """Draw again, under their own numbers, the segments :meth:`_salvage` found empty."""
-        lost, self._lost = self._lost, []
-        for old in lost:
-            assert old.checkpoint is not None and old.f_counter_end is not None  # ended
-            self.manifest.segments.remove(old)
-            self._next_start = old.f_counter_start
-            self._start_segment(old.index)
-            self._end_current(old.checkpoint, old.f_counter_end)
 
     # -------------------------------------------------------------------------- segments
     def _start_segment(self, index: int | None = None) -> None:
@@ -373,33 +231,44 @@ class MovieTimeline:
             future.set_exception(exc)
             return future
 
-    def _end_current(self, checkpoint: str, end: int) -> None:
-        """End the current segment at ``end`` for ``checkpoint``; the renderer finishes it later."""
+    def _end_current(self, checkpoint: str | None, end: int) -> None:
+        """End the current segment at ``end`` for ``checkpoint``; the renderer finishes it later.
+
+        With ``checkpoint`` None (it failed) the segment is completed under its recording name.
+        """
         record, self.current = self.current, None
         assert record is not None  # the caller checked
         record.checkpoint, record.f_counter_end = checkpoint, end
         self._ending.append((record, self._end_segment(end)))
 
     def _settle(self, wait: bool) -> None:
-        """Complete the ended segments the renderer has finished (all of them if ``wait``)."""
-        changed = False
+        """Complete the ended segments the renderer has finished (all of them if ``wait``).
+
+        Each is completed even if one cannot be renamed; the manifest is saved, then the first
+        error is raised.
+        """
+        error: Exception | None = None
+        settled = False
         while self._ending and (wait or self._ending[0][1].done()):
             record, future = self._ending.pop(0)
-            assert record.checkpoint is not None  # set when it was ended
+            label = None if record.checkpoint is None else f"chk_{record.checkpoint}"
+            settled = True
             try:
-                self._finished(record, f"chk_{record.checkpoint}", record.checkpoint, future)
-            finally:
-                changed = True
-        if changed:
+                self._finished(record, label, record.checkpoint, future)
+            except Exception as exc:
+                error = error or exc
+        if settled:
             self.manifest.save()
+        if error is not None:
+            raise error
 
     def _finished(
-        self, record: SegmentRecord, label: str, checkpoint: str | None, future: Future
+        self, record: SegmentRecord, label: str | None, checkpoint: str | None, future: Future
     ) -> None:
         """Rename the finished segment ``record`` after ``label`` and complete the record.
 
-        The caller saves the manifest. A segment that cannot be renamed is completed under its
-        recording name, closed by no checkpoint, and the error is raised. A segment whose
+        The caller saves the manifest. Without ``label``, and when the rename fails, the segment
+        is completed under its recording name (the error is then raised). A segment whose
         renderer or ffmpeg died is completed with the frames it holds, or removed if it holds
         none; a segment that holds no frame at all is removed from the manifest.
         """
@@ -415,6 +284,9 @@ class MovieTimeline:
                 self.manifest.segments.remove(record)
             return
         source = self.manifest.absolute(record)
+        if label is None:
+            self._complete(record, video, source, checkpoint)
+            return
         target = self.segment_dir / segment_name(self.stem, record.index, label)
         try:
             if target.exists():
@@ -422,7 +294,7 @@ class MovieTimeline:
             os.replace(source, target)
             fsync_dir(self.segment_dir)
         except OSError:
-            self._complete(record, video, source, None)
+            self._complete(record, video, source, checkpoint)
             raise
         self._complete(record, video, target, checkpoint)
 
@@ -438,7 +310,8 @@ class MovieTimeline:
 
         Nothing waits for the renderer: the segment is completed (renamed under the
         checkpoint's name) once the renderer has finished it. The manifest is saved once, with
-        the ended segment and the next one listed.
+        the ended segment and the next one listed. A segment that could not be finished since
+        the last checkpoint fails this one, after the segment was ended and the next started.
 
         Parameters
         ----------
@@ -451,8 +324,12 @@ class MovieTimeline:
         """
         if not self.recording:
             return []
-        with self._noting_failure():
-            self._settle(wait=False)
+        with self._noting_failure(name):
+            deferred, self._deferred = self._deferred, None
+            try:
+                self._settle(wait=False)
+            except Exception as exc:
+                deferred = deferred or exc
             if self.current is not None:
                 self._end_current(name, f_counter)
             ending = [*(record for record, _ in self._ending), *self._lost]
@@ -463,20 +340,26 @@ class MovieTimeline:
                 self.manifest.save()
             if self.scope.lost is not None and not self.losses.stopped:
                 self._recover(start_next)
+            if deferred is not None:
+                raise deferred
         self._failure = None  # an earlier failed checkpoint's recording is whole again
         return timeline
 
     @contextlib.contextmanager
-    def _noting_failure(self) -> Iterator[None]:
+    def _noting_failure(self, checkpoint: str | None = None) -> Iterator[None]:
         """Remember that recording failed: the session ends with that error, not a stitch.
 
         A run that carries on after the failed checkpoint forgets it at the next checkpoint
-        that closes and starts segments cleanly; the movie is then stitched at the end.
+        that closes and starts segments cleanly; the movie is then stitched at the end. The
+        segments ended at the failed ``checkpoint`` are closed by no checkpoint.
         """
         try:
             yield
         except BaseException as exc:
             self._failure = exc
+            for record in [*(record for record, _ in self._ending), *self._lost]:
+                if checkpoint is not None and record.checkpoint == checkpoint:
+                    record.checkpoint = None
             raise
 
     def finish(self, f_counter: int, stitch_movie: bool = True) -> Path | None:
@@ -506,6 +389,9 @@ class MovieTimeline:
                         self.manifest.save()
                     if self.scope.lost is not None and not self.losses.stopped:
                         self._after_loss(restart=stitch_movie)
+                    deferred, self._deferred = self._deferred, None
+                    if deferred is not None:
+                        raise deferred
                     if self.recording and stitch_movie:  # the run ended: close the playlist
                         self.manifest.ended = True
                         self.manifest.save()
@@ -515,21 +401,10 @@ class MovieTimeline:
             self.scope.close()
         if not (self.recording and stitch_movie) or self._failure is not None:
             return None
-        self.manifest.verify_files(checksums=True)  # a segment changed on disk is not stitched
-        records = self.manifest.timeline()
-        segments = [self.manifest.absolute(r) for r in records]
-        if not segments:
-            logger.warning("No movie segment was recorded: %s is not made.", self.outfile)
+        report = stitch_timeline(self.manifest, self.outfile)
+        if report is None:
             return None
-        chapters = timeline_chapters(records)
-        report = stitch(segments, self.outfile, mode="auto", force=True, chapters=chapters)
-        logger.info(
-            "Movie %s: %d frames from %d segments (%s)",
-            self.outfile,
-            report.frames,
-            len(segments),
-            report.mode_used,
-        )
+        logger.info("Movie %s: %d frames (%s)", self.outfile, report.frames, report.mode_used)
         return self.outfile
 
     def _save_still(self) -> None:

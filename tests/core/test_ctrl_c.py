@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.checkpoint.archive import read_meta
+from glompo_scope_chkpt.scope.frames import FrameGrid
+from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 from tests.helpers.procs import wait_for_file
 
 DRIVER = """
@@ -56,7 +58,7 @@ class Sphere:
 
 
 def ctrl_c_when_the_stitch_starts():
-    import glompo_scope_chkpt.movie.timeline as timeline
+    import glompo_scope_chkpt.movie.stitch.run as timeline
 
     real = timeline.stitch
 
@@ -150,8 +152,15 @@ def test_ctrl_c_checkpoints_closes_the_segment_and_the_run_resumes(tmp_path, exe
     assert read_meta(Path(checkpoint))["f_counter"] == int(f_counter) >= 100
     np.testing.assert_array_equal(_log_call_ids(work), np.arange(1, int(f_counter) + 1))
     manifest = json.loads((work / "checkpoints" / "movie_manifest.json").read_text())
-    last = manifest["segments"][-1]
-    assert last["status"] == "complete" and last["checkpoint"] == Path(checkpoint).name[:-7]
+    segments = manifest["segments"]
+    assert all(s["status"] == "complete" and s["checkpoint"] for s in segments), segments
+    starts, ends = ([s[key] for s in segments] for key in ("f_counter_start", "f_counter_end"))
+    assert starts[1:] == ends[:-1]  # contiguous: no evaluation without its frames
+    # the last checkpoint closed the last segment, or one without frames that was removed
+    args = validate_visualisation_args({"record_movie": True})
+    grid = FrameGrid(args["events_per_flush"], args["max_frames"])
+    closed_by_last = segments[-1]["checkpoint"] == Path(checkpoint).name[:-7]
+    assert closed_by_last or not list(grid.boundaries(ends[-1], int(f_counter)))
     _resume(tmp_path, int(f_counter) + 150, int(f_counter))
 
 

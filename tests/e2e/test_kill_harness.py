@@ -5,8 +5,8 @@ dir), lets it work for a random time, and kills it — SIGKILL to the whole job 
 and ffmpeg at once, as a scheduler's hard kill does) or SIGTERM to the Python process (a
 scheduler's polite signal). A last round runs to the end. Then: the log holds call_ids 1..N
 exactly once, every manifest path exists, the stitched movie decodes cleanly and holds the
-timeline's frames, and no session started behind the newest checkpoint that existed when the
-previous one died.
+timeline's frames, the timeline covers every evaluation once with every frame, and no session
+started behind the newest checkpoint that existed when the previous one died.
 """
 
 from __future__ import annotations
@@ -26,12 +26,17 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.log.writer import read_log
+from glompo_scope_chkpt.scope.frames import FrameGrid
+from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
 from tests.helpers.media import decode
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.procs import descendants
 
 DRIVER = REPO_ROOT / "tests" / "helpers" / "kill_driver.py"
 EVALUATIONS = 2500
+_ARGS = validate_visualisation_args({"record_movie": True, "events_per_flush": 10})
+GRID = FrameGrid(_ARGS["events_per_flush"], _ARGS["max_frames"])
+"""Where the driver's frames lie (its ``visualisation_args``)."""
 
 
 def _newest_checkpoint_count(chk: Path) -> int:
@@ -90,7 +95,15 @@ def _run_harness(tmp_path: Path, kill: int, rounds: int, seed: int) -> None:
     frames, errors = decode(work / "glomporecording.mp4")
     assert errors == ""
     assert frames == sum(s["frames"] for s in timeline)
-    assert len({s["session"] for s in timeline}) >= (2 if resumed else 1)
+    # the timeline covers the whole run, each frame once: segments a lagging renderer never
+    # finished before a kill were drawn again by a later session (a gap between two segments
+    # is a segment that held no frame, removed)
+    starts, ends = ([s[key] for s in timeline] for key in ("f_counter_start", "f_counter_end"))
+    for end, start in zip([0, *ends], starts, strict=False):
+        assert end <= start and not list(GRID.boundaries(end, start)), timeline
+    assert ends[-1] == EVALUATIONS, timeline
+    assert frames == len(list(GRID.boundaries(0, EVALUATIONS))) + 1  # + the run's last frame
+    assert len({s["session"] for s in manifest["segments"]}) >= (2 if resumed else 1)
 
 
 @pytest.mark.slow

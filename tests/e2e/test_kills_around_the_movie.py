@@ -2,7 +2,9 @@
 
 ``tests/helpers/kill_driver.py`` runs a recording optimization (threads, a checkpoint every 120
 evaluations). A SIGKILL just after a checkpoint listed the next segment, before ffmpeg wrote a
-frame of it, leaves a missing or empty segment: ``stitch-movies`` makes the movie without flags.
+frame of it, leaves a missing or empty segment, and segments the lagging renderer never
+finished: ``stitch-movies`` makes the movie of the finished ones without flags, with a note
+naming each segment left out and how to draw it.
 A scheduler's time limit during the final stitch (SIGTERM, then SIGKILL after its grace time)
 still leaves the summary and the plots, and ``stitch-movies`` completes the movie.
 """
@@ -27,9 +29,10 @@ from glompo_scope_chkpt._run_files import (
 )
 from glompo_scope_chkpt.cli.stitch_movies import main as stitch_movies
 from glompo_scope_chkpt.movie.manifest import Manifest
+from glompo_scope_chkpt.movie.segment_record import SegmentRecord
 from glompo_scope_chkpt.movie.stitch.chapters import read_chapters
 from tests.helpers.leftovers import kill_tree, temp_names, wait_for
-from tests.helpers.media import decode
+from tests.helpers.media import decode, make_run
 from tests.helpers.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -49,18 +52,25 @@ def _timeline_frames(work: Path) -> int:
 
 
 def _empty_segment_listed(work: Path) -> bool:
-    """A segment after a checkpoint is listed as recording, and has no byte yet."""
+    """A segment after a checkpoint is listed as recording, and has no byte yet, while an
+    earlier segment is complete with frames (the renderer, which lags, finished one)."""
     with contextlib.suppress(OSError, ValueError):
         data = json.loads((work / "checkpoints" / MANIFEST_FILENAME).read_text("utf-8"))
         last = data["segments"][-1]
         file = work / "checkpoints" / last["path"]
-        closed = any(s["checkpoint"] for s in data["segments"])
+        drawn = any(s["status"] == "complete" and s["frames"] for s in data["segments"])
         return (
-            closed
+            drawn
             and last["status"] == "recording"
             and (not file.exists() or file.stat().st_size == 0)
         )
     return False
+
+
+def _unfinished(work: Path) -> list[SegmentRecord]:
+    """The segments ended at a checkpoint that the renderer had not finished at the kill."""
+    manifest = Manifest.load(work / "checkpoints")
+    return [r for r in manifest.segments if r.status == "recording" and r.checkpoint]
 
 
 def _no_leftovers(work: Path) -> None:
@@ -76,8 +86,39 @@ def test_a_kill_right_after_a_checkpoint_needs_no_flag_to_stitch(tmp_path, capsy
     assert stitch_movies([str(work)]) == 0
     err = capsys.readouterr().err
     assert "before it received a frame" in err and "Errno" not in err
+    for record in _unfinished(work):  # the renderer lagged: each is named, with the fix
+        covers = f"segment {record.index} (evaluations {record.f_counter_start + 1} to "
+        assert err.count(covers) == 1 and f"glompo-scope-chkpt render {work}" in err, err
     assert decode(work / "glomporecording.mp4") == (_timeline_frames(work), "")
     _no_leftovers(work)
+
+
+def _unfinished_run(work: Path, unfinished: list[int]) -> None:
+    """A run folder whose segments ``unfinished`` were ended at a checkpoint, never finished."""
+    manifest = make_run(work)
+    for index in unfinished:
+        record = manifest.get(index)
+        record.status, record.checkpoint = "recording", record.checkpoint or f"c_{index}"
+    manifest.save()
+
+
+def test_stitch_movies_leaves_out_what_the_renderer_never_finished(tmp_path, capsys):
+    work = tmp_path / "run"
+    _unfinished_run(work, [4, 5])
+    assert stitch_movies([str(work)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("left out") == 2 and "segment 4 (evaluations 201 to 450)" in err
+    assert f"Resume the run, or run 'glompo-scope-chkpt render {work.resolve()}'" in err
+    assert decode(work / "glomporecording.mp4") == (_timeline_frames(work), "")
+
+
+def test_stitch_movies_with_nothing_finished_says_so(tmp_path, capsys):
+    work = tmp_path / "run"
+    _unfinished_run(work, [1, 4, 5])
+    assert stitch_movies([str(work)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("the renderer never finished it") == 3, err
+    assert "Nothing to stitch" in err and not (work / "glomporecording.mp4").exists()
 
 
 def _stitching(work: Path) -> bool:

@@ -10,9 +10,11 @@ frames as the manifest's timeline holds, and no ffmpeg or renderer process outli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import time
 import warnings
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from glompo_scope_chkpt import GloMPOManager
 from glompo_scope_chkpt.checkpoint.archive import read_meta
 from glompo_scope_chkpt.convergence import MaxFuncCalls
 from glompo_scope_chkpt.core.history import History
-from glompo_scope_chkpt.errors import FFmpegError
+from glompo_scope_chkpt.errors import FFmpegError, StitchError
 from glompo_scope_chkpt.movie.video.probe import probe
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
@@ -57,6 +59,7 @@ class KillsTheScope:
     def __call__(self, x: np.ndarray) -> float:
         self.calls += 1
         if self.calls in self.at:
+            _wait_for_a_frame(self.segments)
             victims = ffmpeg_writing(self.segments) if self.target == "ffmpeg" else renderers()
             assert len(victims) == 1, victims
             os.kill(victims[0], signal.SIGKILL)
@@ -65,6 +68,22 @@ class KillsTheScope:
         if self.calls == self.stop_at:
             os.kill(os.getpid(), signal.SIGUSR1)
         return slow_sphere(x)
+
+
+def _wait_for_a_frame(segments: Path, timeout: float = 60) -> None:
+    """Wait until the renderer, which may lag behind the run, records a segment holding a frame.
+
+    Files are created in the order of their numbers, so the last one is being written.
+    """
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        files = sorted(segments.glob("*.recording.ts"))
+        if len(ffmpeg_writing(segments)) == 1 and files:
+            with contextlib.suppress(StitchError):
+                if probe(files[-1]).frames > 0:
+                    return
+        time.sleep(0.01)
+    raise AssertionError(f"no segment in {segments} received a frame within {timeout} s")
 
 
 def _manifest(work: Path) -> dict:

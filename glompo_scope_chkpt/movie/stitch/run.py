@@ -14,7 +14,8 @@ Either way the movie is written to a temporary file beside ``output``, probed an
 the parts (frames, duration), and only then renamed into place. A segment cut short by a hard
 kill is first copied without its incomplete last frame.
 
-This module holds the one entry point, :func:`stitch`, which runs those steps in order; the
+This module holds the entry point, :func:`stitch`, which runs those steps in order (and
+:func:`stitch_timeline`, the stitch at the end of a run); the
 planning (request and output checks, compatibility, :class:`~.plan.StitchReport`) is in
 :mod:`.plan` and the ffmpeg runs and the verification are in :mod:`.ffmpeg`.
 """
@@ -28,14 +29,15 @@ from pathlib import Path
 from ..._logging import get_logger
 from ..._tempfiles import scratch_dir
 from ...errors import DiskWriteError, FFmpegError, StitchError
+from ..manifest import Manifest
 from ..video.probe import probe
 from ..video.video_info import VideoInfo
-from .chapters import ChapterMark, input_chapters
+from .chapters import ChapterMark, input_chapters, timeline_chapters
 from .encoding import Encoding, output_codec
 from .ffmpeg import Job, ProgressCallback, _remux_complete_frames, _write
 from .plan import StitchReport, _check_request, check_output, incompatibility, plan_size_fps
 
-__all__ = ["stitch"]
+__all__ = ["stitch", "stitch_timeline"]
 
 _log = get_logger(__name__)
 
@@ -142,3 +144,26 @@ def stitch(
         len(paths), output, report.mode_used, report.frames, report.duration,
     )  # fmt: skip
     return report
+
+
+def stitch_timeline(manifest: Manifest, output: Path) -> StitchReport | None:
+    """Stitch the complete segments of ``manifest``'s timeline into ``output``, with chapters.
+
+    Returns
+    -------
+    StitchReport or None
+        What was written, or ``None`` (with a warning) when the timeline holds no segment.
+
+    Raises
+    ------
+    StitchError
+        If a segment changed on disk since it was listed (its SHA-256), or the stitch fails.
+    """
+    manifest.verify_files(checksums=True)  # a segment changed on disk is not stitched
+    records = manifest.timeline()
+    segments = [manifest.absolute(r) for r in records]
+    if not segments:
+        _log.warning("No movie segment was recorded: %s is not made.", output)
+        return None
+    chapters = timeline_chapters(records)
+    return stitch(segments, output, mode="auto", force=True, chapters=chapters)

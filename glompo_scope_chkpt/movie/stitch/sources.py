@@ -2,10 +2,12 @@
 
 The one concern here is turning a run folder, a checkpointing folder or a manifest into the
 list of movie files to stitch, in order, each probed and checked against its manifest entry
-(frames, size, SHA-256), with the chapters of that timeline. A segment still marked
-``recording`` whose file is missing or holds no frame (a run killed right after it listed a new
-segment, before ffmpeg wrote a frame) never received a frame: it is left out with a note, not
-an error. Any other bad segment is an error, or a warning when ``skip_bad``.
+(frames, size, SHA-256), with the chapters of that timeline. Two kinds of segment a killed run
+leaves are left out, each with one note, not an error: a segment still marked ``recording``
+whose file is missing or holds no frame (the run was killed right after it listed a new
+segment, before ffmpeg wrote a frame), and a segment ended at a checkpoint that the renderer
+never finished (the renderer lags behind the run; resuming the run, or ``glompo-scope-chkpt
+render``, draws it). Any other bad segment is an error, or a warning when ``skip_bad``.
 """
 
 from __future__ import annotations
@@ -145,6 +147,30 @@ def check_record(record: SegmentRecord | None, info: VideoInfo, label: str) -> N
         )
 
 
+def _run_dir(manifest: Manifest) -> Path:
+    """The run's working folder, as the manifest knows it."""
+    if manifest.working_dir is not None:
+        return (manifest.folder / manifest.working_dir).resolve()
+    return manifest.folder.resolve().parent
+
+
+def _unfinished(record: SegmentRecord | None, manifest: Manifest | None) -> str | None:
+    """The note for a segment ended at a checkpoint the renderer never finished, else None."""
+    if record is None or manifest is None:
+        return None
+    if record.status != "recording" or record.checkpoint is None:
+        return None
+    start, end = record.f_counter_start, record.f_counter_end
+    if start is not None and start == end:
+        return None  # it covers no evaluation (a checkpoint at the start): it has no frame
+    covers = "" if start is None or end is None else f" (evaluations {start + 1} to {end})"
+    return (
+        f"left out segment {record.index}{covers}: the renderer never finished it before the "
+        f"run stopped. Resume the run, or run 'glompo-scope-chkpt render {_run_dir(manifest)}', "
+        "to draw it."
+    )
+
+
 def _never_recorded(record: SegmentRecord | None, file: Path, exc: StitchError) -> bool:
     """Whether ``record`` is a segment listed as recording that never received a frame."""
     if record is None or record.status != "recording":
@@ -158,19 +184,25 @@ def probe_sources(
     """Probe and check every file; return the probes to stitch and the timeline's chapters.
 
     The chapters are None for movie files (they keep their own). A segment still recording that
-    never received a frame is left out with a note; other bad files are skipped with a warning
-    under ``skip_bad``.
+    never received a frame, and one ended at a checkpoint that the renderer never finished, are
+    left out with a note each; other bad files are skipped with a warning under ``skip_bad``.
 
     Raises
     ------
     StitchError
         If a file is missing, unreadable or altered (without ``skip_bad``; the message says
-        how to stitch without it), or no file is left.
+        how to stitch without it), or no file is left (the message repeats the notes).
     """
     infos: list[VideoInfo] = []
     kept: list[SegmentRecord] = []
+    notes: list[str] = []
     records: Sequence[SegmentRecord | None] = sources.records or [None] * len(sources.files)
     for file, label, record in zip(sources.files, sources.labels, records, strict=True):
+        note = _unfinished(record, sources.manifest)
+        if note is not None:
+            notes.append(note)
+            _log.warning("%s", note)
+            continue
         try:
             info = probe(file)
             check_record(record, info, label)
@@ -188,5 +220,6 @@ def probe_sources(
         if record is not None:
             kept.append(record)
     if not infos:
-        raise StitchError("Nothing to stitch: no usable movie segment was found.")
+        why = f" ({len(notes)} left out: see the notes above)" if notes else ""
+        raise StitchError(f"Nothing to stitch: no usable movie segment was found{why}.")
     return infos, (timeline_chapters(kept) if sources.manifest is not None else None)
