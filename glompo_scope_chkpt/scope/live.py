@@ -18,9 +18,10 @@ docstring) and sends that delta to the renderer with the *frontier*: the evaluat
 which the history is complete. The renderer cuts what it receives into the frames fixed in
 advance (:mod:`.frames`) and draws each one; a slow renderer lags and catches up, but never
 drops or merges a frame, and the manager never waits for it. Commands (start and end a segment,
-a still) travel the same ordered channel, each with the latest delta. Ending a segment does not
-wait either: :meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn
-the segment's last frame and its ffmpeg has finished the file.
+a still) travel the same ordered channel, each with the latest delta. Starting and ending a
+segment do not wait either (a checkpoint would wait for the renderer to catch up):
+:meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn the segment's
+last frame and its ffmpeg has finished the file, and failing if the segment could not start.
 
 If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
 pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
@@ -116,6 +117,8 @@ class LiveScope:
         self._cursor = HistoryCursor(history)
         self._segment: Path | None = None
         self._encoders: dict[Path, EncoderWatch] = {}
+        self._started: Future = Future()
+        """Answered when the renderer has started the last segment asked for."""
         self.lost: str | None = None
         self._closed = False
         self._dead: BaseException | None = None
@@ -208,9 +211,7 @@ class LiveScope:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                if self._data_pending:
-                    self._data()
-                while True:
+                while True:  # before the data: points noted after a start go to its segment
                     try:
                         kind, payload, future = self._commands.get_nowait()
                     except queue.Empty:
@@ -218,6 +219,8 @@ class LiveScope:
                     self._command(kind, payload, future)
                     if kind == "quit":
                         return
+                if self._data_pending:
+                    self._data()
         except _ChannelError as exc:
             reason = ScopeError(f"The scope's renderer process stopped ({exc}).")
         except Exception as exc:  # the renderer could not even start its plot
@@ -271,6 +274,8 @@ class LiveScope:
 
         ``start`` is an evaluation number, by default the last one noted; the history must be
         complete up to it. Frames before it that were not drawn yet are drawn, not recorded.
+        Never waits for the renderer: if it cannot start the segment, the future of
+        :meth:`end_segment` fails with the reason.
 
         Raises
         ------
@@ -294,10 +299,15 @@ class LiveScope:
             )
         writer = self.args["writer_kwargs"]  # fps, codec, bitrate, extra_args
         first = self._frontier if start is None else start
-        pid = self._call("start", (str(path.absolute()), first, writer, ffmpeg_exe()))
-        self._segment = path
-        if pid is not None:
-            self._encoders[path] = EncoderWatch(pid)
+        started = self._submit("start", (str(path.absolute()), first, writer, ffmpeg_exe()))
+        started.add_done_callback(lambda done: self._watch_encoder(path, done))
+        self._segment, self._started = path, started
+
+    def _watch_encoder(self, path: Path, started: Future) -> None:
+        """Watch the ffmpeg the renderer started for the segment at ``path``, if it did."""
+        if started.exception() is None and started.result() is not None:
+            with self._lock:
+                self._encoders[path] = EncoderWatch(started.result())
 
     def end_segment(self, end: int | None = None, last: bool = False) -> Future:
         """End the segment being recorded after the frame at ``end``; never waits for it.
@@ -329,14 +339,18 @@ class LiveScope:
         if self._segment is None:
             raise ScopeError("No movie segment is being recorded; nothing to close.")
         path, self._segment = self._segment, None
-        encoder = self._encoders.pop(path, None)
+        started = self._started
         ending = self._submit("end", (self._frontier if end is None else end, last))
         described: Future = Future()
 
-        def settle(done: Future) -> None:
+        def settle(done: Future) -> None:  # the start was answered before the end
+            with self._lock:
+                encoder = self._encoders.pop(path, None)
             if encoder is not None:
                 encoder.end(_ENCODER_TIMEOUT)
             try:
+                if started.exception() is not None:
+                    raise started.exception()  # type: ignore[misc]
                 frames, info = done.result()
                 described.set_result(_described(path, info) if frames else None)
             except BaseException as exc:
@@ -361,7 +375,8 @@ class LiveScope:
 
     def _end_encoders(self) -> None:
         """Wait for the segments' ffmpeg to exit (the renderer reaps it, unless it died)."""
-        encoders, self._encoders = self._encoders, {}
+        with self._lock:
+            encoders, self._encoders = self._encoders, {}
         for encoder in encoders.values():
             encoder.end(_ENCODER_TIMEOUT)
 
@@ -373,6 +388,7 @@ class LiveScope:
         ScopeError
             If the renderer stopped.
         """
+        self.wait_idle()
         self._call("still", str(Path(path).absolute()))
 
     def wait_idle(self) -> None:
