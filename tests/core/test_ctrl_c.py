@@ -144,6 +144,7 @@ def test_ctrl_c_checkpoints_closes_the_segment_and_the_run_resumes(tmp_path, exe
     proc = _start(tmp_path, 100_000, ITER_FREQUENCY="100", EXECUTOR=executor)
     work = tmp_path / "run"
     wait_for_file(work / "checkpoints" / "c_000.tar.gz", proc)
+    time.sleep(0.2)  # past a frame (10 evaluations): a segment without frames is removed
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to every process of the job
     state, f_counter, checkpoint, signame, crashed = _finish(proc)
     assert (state, signame, crashed) == ("INTERRUPTED", "SIGINT", "0")
