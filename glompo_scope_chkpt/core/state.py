@@ -27,15 +27,17 @@ __all__ = [
     "RunState",
 ]
 
-STATE_VERSION = 4
-"""Version of what a checkpoint pickles; 4: the history lives in files beside the checkpoints."""
+STATE_VERSION = 5
+"""Version of what a checkpoint pickles; 4: the history lives in files beside the checkpoints;
+5: the records of ended optimizers are packed (:mod:`.ended`)."""
 
 
 @dataclass
 class OptimizerRecord:
     """One optimizer the manager started.
 
-    ``optimizer`` is dropped (set to ``None``) once it has ended, to keep checkpoints small.
+    ``optimizer`` is dropped (set to ``None``) once it has ended, to keep checkpoints small;
+    a checkpoint then packs the record with the other ended ones (:mod:`.ended`).
     """
 
     opt_id: int
@@ -162,12 +164,21 @@ class RunState:
     version: int = STATE_VERSION
 
     def __getstate__(self) -> dict[str, Any]:
+        from .ended import pack_ended  # it imports this module
+
         saved = dict(self.__dict__)
         del saved["history"]
+        records = self.optimizers.values()
+        saved["optimizers"] = {r.opt_id: r for r in records if r.running}
+        saved["ended_optimizers"] = pack_ended([r for r in records if not r.running])
         return saved
 
     def __setstate__(self, saved: dict[str, Any]) -> None:
+        from .ended import unpack_ended  # it imports this module
+
+        ended = {r.opt_id: r for r in unpack_ended(saved.pop("ended_optimizers"))}
         self.__dict__.update(saved)
+        self.optimizers = dict(sorted({**self.optimizers, **ended}.items()))
         self.history = History()
 
     def count(self, status: str) -> int:

@@ -18,9 +18,10 @@ docstring) and sends that delta to the renderer with the *frontier*: the evaluat
 which the history is complete. The renderer cuts what it receives into the frames fixed in
 advance (:mod:`.frames`) and draws each one; a slow renderer lags and catches up, but never
 drops or merges a frame, and the manager never waits for it. Commands (start and end a segment,
-a still) travel the same ordered channel, each with the latest delta. Ending a segment does not
-wait either: :meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn
-the segment's last frame and its ffmpeg has finished the file.
+a still) travel the same ordered channel, each with the latest delta. Starting and ending a
+segment do not wait either (a checkpoint would wait for the renderer to catch up):
+:meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn the segment's
+last frame and its ffmpeg has finished the file, and failing if the segment could not start.
 
 If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
 pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
@@ -309,7 +310,8 @@ class LiveScope:
     def _watch_encoder(self, path: Path, started: Future) -> None:
         """Watch the segment's ffmpeg as soon as the renderer started it (sender thread)."""
         if started.exception() is None and started.result() is not None:
-            self._encoders[path] = EncoderWatch(started.result())
+            with self._lock:
+                self._encoders[path] = EncoderWatch(started.result())
 
     def end_segment(self, end: int | None = None, last: bool = False) -> Future:
         """End the segment being recorded after the frame at ``end``; never waits for it.
@@ -346,7 +348,8 @@ class LiveScope:
         described: Future = Future()
 
         def settle(done: Future) -> None:  # the renderer answers in order: started is done
-            encoder = self._encoders.pop(path, None)
+            with self._lock:
+                encoder = self._encoders.pop(path, None)
             if encoder is not None:
                 encoder.end(_ENCODER_TIMEOUT)
             if started.exception() is not None:  # the segment never started: that is why
@@ -377,7 +380,8 @@ class LiveScope:
 
     def _end_encoders(self) -> None:
         """Wait for the segments' ffmpeg to exit (the renderer reaps it, unless it died)."""
-        encoders, self._encoders = self._encoders, {}
+        with self._lock:
+            encoders, self._encoders = self._encoders, {}
         for encoder in encoders.values():
             encoder.end(_ENCODER_TIMEOUT)
 
@@ -389,6 +393,7 @@ class LiveScope:
         ScopeError
             If the renderer stopped.
         """
+        self.wait_idle()
         self._call("still", str(Path(path).absolute()))
 
     def wait_idle(self) -> None:
