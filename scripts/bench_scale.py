@@ -96,7 +96,10 @@ def run_case(size: int, executor: str, folder: Path) -> dict[str, Any]:
         seed=0,
         convergence_checker=MaxFuncCalls(size),
         checkpoint_control=CheckpointingControl(
-            checkpoint_iter_frequency=max(1, size // 10), keep_past=2, naming_format="c_%(count)"
+            checkpoint_iter_frequency=max(1, size // 10),
+            keep_past=2,
+            naming_format="c_%(count)",
+            checkpointing_dir=Path(folder) / "checkpoints",
         ),
         visualisation=True,
         visualisation_args={"record_movie": True, "events_per_flush": 1000},
