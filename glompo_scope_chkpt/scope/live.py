@@ -118,6 +118,7 @@ class LiveScope:
         self._segment: Path | None = None
         self._encoders: dict[Path, EncoderWatch] = {}
         """The ffmpeg of each segment the renderer started and has not finished."""
+        self._encoders_lock = threading.Lock()
         self._starting: dict[Path, Future] = {}
         """The renderer's answer to the start of each segment not ended yet."""
         self.lost: str | None = None
@@ -233,15 +234,17 @@ class LiveScope:
             self._fail_pending(reason)
 
     def _fail_pending(self, exc: BaseException) -> None:
-        with self._lock:
-            self._dead = self._dead or exc
+        failed: list[Future] = []
+        with self._lock:  # no command is queued after this
+            self._dead = dead = self._dead or exc
             while True:
                 try:
-                    _, _, future = self._commands.get_nowait()
+                    failed.append(self._commands.get_nowait()[2])
                 except queue.Empty:
                     break
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(self._dead)
+        for future in failed:  # outside the lock: their callbacks may take it
+            if future.set_running_or_notify_cancel():
+                future.set_exception(dead)
 
     def _submit(self, kind: str, payload: Any = None) -> Future:
         future: Future = Future()
@@ -310,7 +313,7 @@ class LiveScope:
     def _watch_encoder(self, path: Path, started: Future) -> None:
         """Watch the segment's ffmpeg as soon as the renderer started it (sender thread)."""
         if started.exception() is None and started.result() is not None:
-            with self._lock:
+            with self._encoders_lock:
                 self._encoders[path] = EncoderWatch(started.result())
 
     def end_segment(self, end: int | None = None, last: bool = False) -> Future:
@@ -348,7 +351,7 @@ class LiveScope:
         described: Future = Future()
 
         def settle(done: Future) -> None:  # the renderer answers in order: started is done
-            with self._lock:
+            with self._encoders_lock:
                 encoder = self._encoders.pop(path, None)
             if encoder is not None:
                 encoder.end(_ENCODER_TIMEOUT)
@@ -380,7 +383,7 @@ class LiveScope:
 
     def _end_encoders(self) -> None:
         """Wait for the segments' ffmpeg to exit (the renderer reaps it, unless it died)."""
-        with self._lock:
+        with self._encoders_lock:
             encoders, self._encoders = self._encoders, {}
         for encoder in encoders.values():
             encoder.end(_ENCODER_TIMEOUT)
