@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 import pytest
 
+from glompo_scope_chkpt.engine.replay import REPLAYED_MESSAGE
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.tasks import rastrigin
 
@@ -157,7 +158,10 @@ def run_process(timeout: float = 300, **config: Any) -> subprocess.CompletedProc
 
 
 def log_rows(path: Path) -> dict[int, dict[str, Any]]:
-    """Every optimizer's valid rows (``call_id``, ``x``, ``fx``) and attributes in a log."""
+    """Every optimizer's valid rows (``call_id``, ``x``, ``fx``), attributes and messages count.
+
+    The count leaves out the messages marking replayed rows, which only a resumed run has.
+    """
     found: dict[int, dict[str, Any]] = {}
     with h5py.File(path, "r") as f:
         for name, group in f.items():
@@ -169,7 +173,10 @@ def log_rows(path: Path) -> dict[int, dict[str, Any]]:
                 "x": data["x"].tolist(),
                 "fx": data["fx"].tolist(),
                 "end": (int(group.attrs["end_call"]), str(group.attrs["end_reason"])),
-                "messages": group["messages"].shape[0],
+                "messages": sum(  # the run's own: a resume marks the rows it replayed
+                    not text.decode().startswith(f"{REPLAYED_MESSAGE}:")
+                    for _, text in group["messages"][()]
+                ),
             }
     return found
 
