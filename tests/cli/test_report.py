@@ -51,9 +51,14 @@ def _chromium() -> str:
         return found
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         pytest.skip("no chromium; as root with apt-get the test installs Debian's 'chromium'")
-    subprocess.run(["apt-get", "update"], capture_output=True, timeout=600, check=False)
+    quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}  # no stdin: never ask
+    subprocess.run(["apt-get", "update"], capture_output=True, timeout=600, check=False, env=quiet)
     install = subprocess.run(
-        ["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=1200, check=False
+        ["apt-get", "install", "-y", "chromium"],
+        capture_output=True,
+        timeout=1200,
+        check=False,
+        env=quiet,
     )
     found = shutil.which("chromium")
     if install.returncode != 0 or found is None:
