@@ -72,6 +72,16 @@ def _described(path: Path, written: VideoInfo | None) -> VideoInfo:
     return probe(path) if written is None else dataclasses.replace(written, path=path)
 
 
+def _awaited(future: Future, what: str) -> Any:
+    """The result of the renderer's ``future``; a :class:`ScopeError` if it did not ``what``."""
+    try:
+        return future.result(timeout=_COMMAND_TIMEOUT)
+    except TimeoutError as exc:
+        raise ScopeError(
+            f"The scope's renderer did not {what} within {_COMMAND_TIMEOUT:g} s."
+        ) from exc
+
+
 class _ChannelError(Exception):
     """The pipe to the renderer broke: the renderer process is gone."""
 
@@ -256,13 +266,7 @@ class LiveScope:
         return future
 
     def _call(self, kind: str, payload: Any = None) -> Any:
-        future = self._submit(kind, payload)
-        try:
-            return future.result(timeout=_COMMAND_TIMEOUT)
-        except TimeoutError as exc:
-            raise ScopeError(
-                f"The scope's renderer did not answer '{kind}' within {_COMMAND_TIMEOUT:g} s."
-            ) from exc
+        return _awaited(self._submit(kind, payload), f"answer '{kind}'")
 
     # -- commands ----------------------------------------------------------------------------------
     @property
@@ -373,13 +377,7 @@ class LiveScope:
         Returns what the future of :meth:`end_segment` holds and raises what it raises, or
         :class:`ScopeError` if the renderer does not finish in time.
         """
-        future = self.end_segment(None, last)
-        try:
-            return future.result(timeout=_COMMAND_TIMEOUT)
-        except TimeoutError as exc:
-            raise ScopeError(
-                f"The scope's renderer did not finish the segment within {_COMMAND_TIMEOUT:g} s."
-            ) from exc
+        return _awaited(self.end_segment(None, last), "finish the segment")
 
     def _end_encoders(self) -> None:
         """Wait for the segments' ffmpeg to exit (the renderer reaps it, unless it died)."""
