@@ -226,7 +226,8 @@ class Session:
         """Write the rows processed so far when the last write is a while ago.
 
         A killed session thus leaves in its log all but the last second of evaluations, and the
-        run resumed from its checkpoint replays them (:mod:`.replay`).
+        run resumed from its checkpoint replays them (:mod:`.replay`). It runs before new points
+        are submitted: a serial session evaluates a point as it submits it.
         """
         now = time.monotonic()
         if self.log is not None and now - self.last_log_write >= _LOG_WRITE_SECONDS:
@@ -309,13 +310,13 @@ class Session:
             )
 
     def _submit(self, ev: PendingEvaluation) -> None:
-        future: cf.Future | CompletedCall | None = None
-        if self.replay is not None:  # a point the log holds: the task is not called
-            future = self.replay.answer(ev.x)
-        if future is None and self.inline:
-            future = CompletedCall(self.task, ev.x)
-        elif future is None:
-            future = self.executor.submit(self.task, ev.x)
+        # a point the log holds already is not evaluated again
+        future: cf.Future | CompletedCall | None = (
+            None if self.replay is None else self.replay.answer(ev.x)
+        )
+        if future is None:
+            task, x = self.task, ev.x
+            future = CompletedCall(task, x) if self.inline else self.executor.submit(task, x)
         self.in_flight[future] = ev
         self.in_flight_per_opt[ev.opt_id] += 1
 
