@@ -53,21 +53,16 @@ def _archive(run_dir: Path, name: str | None) -> Path:
 
 
 def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Points of the log with ``call_id > after``, per optimizer, in evaluation order."""
-    import h5py
+    """Valid points of the log with ``call_id > after``, per optimizer, in evaluation order."""
+    from ..log.format import read_log
 
     points = {}
-    with h5py.File(path, "r") as f:
-        for name, group in f.items():
-            if not name.startswith("optimizer_") or "iter_history" not in group:
-                continue
-            rows = group["iter_history"][()]
-            keep = rows["call_id"] > after
-            if keep.any():
-                calls = rows["call_id"][keep].astype(np.int64)
-                order = np.argsort(calls, kind="stable")
-                fx = rows["fx"][keep].astype(np.float64)[order]
-                points[int(name.split("_")[-1])] = (calls[order], fx)
+    for opt_id, rows in read_log(path)["optimizers"].items():
+        keep = rows["call_id"] > after
+        if keep.any():
+            calls = rows["call_id"][keep].astype(np.int64)
+            order = np.argsort(calls, kind="stable")
+            points[opt_id] = (calls[order], rows["fx"][keep].astype(np.float64)[order])
     return points
 
 
