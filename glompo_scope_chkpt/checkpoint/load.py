@@ -62,6 +62,7 @@ def read_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents, Save
     embedded = contents.history or None
     name = contents.meta["name"]
     state.history = read_history(archive, state.key, state.history_mark, name, embedded).history
+    state.history.freeze(r.opt_id for r in state.optimizers.values() if not r.running)
     return contents, saved
 
 

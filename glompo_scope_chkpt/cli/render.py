@@ -108,7 +108,7 @@ def render_run(
     run_dir = Path(run_dir)
     history, saved_args, archive, rows = _history(run_dir, checkpoint)
     args = merge_visualisation_args(saved_args, overrides)
-    last = max((int(t.call_ids[-1]) for t in history.traces.values() if len(t)), default=0)
+    last = max((t.last_call for t in history.traces.values() if len(t)), default=0)
     markers: list[Marker] = history.markers
     last = max([last, *(m.call_id for m in markers)])
     if last == 0:

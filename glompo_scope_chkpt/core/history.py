@@ -9,10 +9,13 @@ record to the history files beside the checkpoints, and a checkpoint stores how 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from .packed_trace import PackedTrace
 
 __all__ = ["MARKER_KINDS", "Marker", "Trace", "PointWindow", "History", "HistorySink"]
 
@@ -50,69 +53,107 @@ class Marker:
 class Trace:
     """Function values of one optimizer against the universal evaluation number.
 
-    Storage grows geometrically, so appending is amortised O(1).
+    A running optimizer's trace is held in two growing arrays (appending is amortised O(1)), which
+    the hunters read as views. When the optimizer ends, :meth:`freeze` packs them
+    (:class:`~.packed_trace.PackedTrace`, about 8 bytes per evaluation instead of 16, no spare
+    capacity); reading a frozen trace unpacks it, appending to it (a late result) unfreezes it.
+
+    Its storage is one attribute, replaced whole, so another thread that read ``len(trace)``
+    first may read any of the first ``len`` values at any time (see
+    :class:`~glompo_scope_chkpt.scope.cursor.HistoryCursor`).
     """
 
-    __slots__ = ("_call_ids", "_fx", "_size")
+    __slots__ = ("_size", "_store")
 
     def __init__(self, capacity: int = 64) -> None:
-        self._call_ids = np.empty(capacity, dtype=np.int64)
-        self._fx = np.empty(capacity, dtype=np.float64)
+        self._store: tuple[np.ndarray, np.ndarray] | PackedTrace = (
+            np.empty(capacity, dtype=np.int64),
+            np.empty(capacity, dtype=np.float64),
+        )
         self._size = 0
 
-    def _reserve(self, size: int) -> None:
-        """Make room for ``size`` evaluations, growing by half at least (amortised O(1))."""
-        if size > len(self._fx):
-            capacity = max(size, len(self._fx) * 3 // 2)
-            self._call_ids = np.resize(self._call_ids, capacity)
-            self._fx = np.resize(self._fx, capacity)
+    def _columns(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Arrays with room for ``size`` evaluations holding the trace (grown by half at least)."""
+        store = self._store
+        if isinstance(store, PackedTrace):
+            call_ids, fx = store.unpack()
+            store = (call_ids, fx)
+        if size > len(store[1]):
+            capacity = max(size, len(store[1]) * 3 // 2)
+            store = (np.resize(store[0], capacity), np.resize(store[1], capacity))
+        self._store = store
+        return store
 
     def append(self, call_id: int, fx: float) -> None:
         """Add one evaluation."""
-        if self._size == len(self._fx):
-            self._reserve(self._size + 1)
-        self._call_ids[self._size] = call_id
-        self._fx[self._size] = fx
+        store = self._store
+        if isinstance(store, PackedTrace) or self._size == len(store[1]):
+            store = self._columns(self._size + 1)
+        store[0][self._size] = call_id
+        store[1][self._size] = fx
         self._size += 1
 
     def extend(self, call_ids: np.ndarray, fx: np.ndarray) -> None:
         """Add evaluations in bulk (``call_ids`` ascending, after the last one held)."""
         end = self._size + len(fx)
-        self._reserve(end)
-        self._call_ids[self._size : end] = call_ids
-        self._fx[self._size : end] = fx
+        store = self._columns(end)
+        store[0][self._size : end] = call_ids
+        store[1][self._size : end] = fx
         self._size = end
+
+    def freeze(self) -> None:
+        """Pack the trace into its compact form (its optimizer ended)."""
+        if self._size and not isinstance(self._store, PackedTrace):
+            self._store = PackedTrace.pack(self.call_ids, self.fx)
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the trace is packed (see :meth:`freeze`)."""
+        return isinstance(self._store, PackedTrace)
 
     def __len__(self) -> int:
         return self._size
 
-    @property
-    def call_ids(self) -> np.ndarray:
-        """Evaluation numbers, ascending (a read-only view)."""
-        view = self._call_ids[: self._size]
+    def _view(self, column: int) -> np.ndarray:
+        store = self._store
+        if isinstance(store, PackedTrace):
+            view = store.unpack()[column]
+        else:
+            view = store[column][: self._size]
         view.flags.writeable = False
         return view
+
+    @property
+    def call_ids(self) -> np.ndarray:
+        """Evaluation numbers, ascending (read-only; a view unless the trace is frozen)."""
+        return self._view(0)
 
     @property
     def fx(self) -> np.ndarray:
-        """Function values in evaluation order (a read-only view)."""
-        view = self._fx[: self._size]
-        view.flags.writeable = False
-        return view
+        """Function values in evaluation order (read-only; a view unless the trace is frozen)."""
+        return self._view(1)
+
+    @property
+    def first_call(self) -> int:
+        """The first evaluation number (the trace must not be empty)."""
+        store = self._store
+        return store.first_call if isinstance(store, PackedTrace) else int(store[0][0])
+
+    @property
+    def last_call(self) -> int:
+        """The last evaluation number (the trace must not be empty)."""
+        store = self._store
+        return store.last_call if isinstance(store, PackedTrace) else int(store[0][self._size - 1])
 
     def __getstate__(self) -> dict[str, np.ndarray]:
-        return {
-            "call_ids": self._call_ids[: self._size].copy(),
-            "fx": self._fx[: self._size].copy(),
-        }
+        return {"call_ids": self.call_ids.copy(), "fx": self.fx.copy()}
 
     def __setstate__(self, state: dict[str, np.ndarray]) -> None:
-        self._call_ids = np.array(state["call_ids"], dtype=np.int64)
-        self._fx = np.array(state["fx"], dtype=np.float64)
-        self._size = len(self._fx)
-        if self._size == 0:
-            self._call_ids = np.empty(64, dtype=np.int64)
-            self._fx = np.empty(64, dtype=np.float64)
+        self.__init__()  # type: ignore[misc]
+        self.extend(
+            np.asarray(state["call_ids"], dtype=np.int64),
+            np.asarray(state["fx"], dtype=np.float64),
+        )
 
 
 class PointWindow:
@@ -246,6 +287,13 @@ class History:
             self.sink.marker(marker)
         return marker
 
+    def freeze(self, opt_ids: Iterable[int]) -> None:
+        """Pack the traces of these optimizers, which ended (see :meth:`Trace.freeze`)."""
+        for opt_id in opt_ids:
+            trace = self.traces.get(opt_id)
+            if trace is not None:
+                trace.freeze()
+
     def kills_at_convergence(self) -> list[int]:
         """For each optimizer that converged, in order, how many had been killed by then."""
         kills, counts = 0, []
@@ -255,13 +303,3 @@ class History:
             elif marker.kind == "converged":
                 counts.append(kills)
         return counts
-
-    def best(self) -> tuple[int | None, float]:
-        """Return ``(opt_id, fx)`` of the lowest value seen, or ``(None, inf)`` if none."""
-        best_id, best_fx = None, float("inf")
-        for opt_id, trace in self.traces.items():
-            if len(trace):
-                low = float(np.min(trace.fx))
-                if low < best_fx:
-                    best_id, best_fx = opt_id, low
-        return best_id, best_fx

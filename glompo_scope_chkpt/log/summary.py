@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from .._logging import get_logger
 from .._run_files import SUMMARY_FILENAME, TRAJECTORY_BEST_FILENAME, TRAJECTORY_FILENAME
 from ..core.history import History, Marker
 from ..errors import LogDiskError
+from ..scope.bins import Bins
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 _MAX_LEGEND = 20
+_COLUMNS = 2000
+"""Bins of evaluations a trajectory plot draws at most: about two per pixel column of its axes."""
 _log = get_logger(__name__)
 
 
@@ -164,13 +168,16 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     colours = assign_colours(history_spans(history))  # the scope's colours
     types = optimizer_types(history.markers)
     labelled = len(traces) <= _MAX_LEGEND
+    last = max((t.last_call for t in traces.values()), default=0)
+    width = 1 << max(0, math.ceil(math.log2(max(1, last) / _COLUMNS)))
     for opt_id, trace in traces.items():
-        fx = np.fmin.accumulate(trace.fx) if best else trace.fx
+        call_ids, fx = trace.call_ids, trace.fx  # unpacked once (an ended trace is packed)
+        if best:
+            fx = np.fmin.accumulate(fx)
         if log_scale:  # as the scope (and GloMPO): a value <= 0 has no place on a log axis
             fx = np.where(fx > 0, fx, np.nan)
         axes.plot(
-            trace.call_ids,
-            fx,
+            *_decimated(call_ids, fx, width),
             lw=1,
             color=colours[opt_id],
             drawstyle="steps-post" if best else "default",
@@ -184,7 +191,6 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     if not traces:
         axes.text(0.5, 0.5, "no evaluations", transform=axes.transAxes, ha="center")
     else:
-        last = max(int(t.call_ids[-1]) for t in traces.values())
         axes.set_xlim(0, fitted_high(last))
         if log_scale:
             axes.set_yscale("log")
@@ -193,6 +199,16 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
         axes.figure.legend(
             handles=handles, loc="outside right upper", fontsize="small", frameon=False
         )
+
+
+def _decimated(call_ids: np.ndarray, fx: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points to draw of one trace: all of them, or the lowest and highest of each bin of
+    ``width`` evaluations when there are many more than pixel columns (as the scope draws)."""
+    if width == 1 or len(fx) <= 4 * _COLUMNS:
+        return call_ids, fx
+    bins = Bins(width)
+    bins.add(call_ids, fx)
+    return bins.polyline()
 
 
 def _group_markers(markers: list[Marker]) -> dict[str, list[Marker]]:

@@ -83,5 +83,5 @@ def spans_from(first_calls: Mapping[int, int], markers: Iterable[Marker]) -> dic
 
 def history_spans(history: History) -> dict[int, Span]:
     """Spans of every optimizer with an evaluation in ``history``."""
-    first = {o: int(t.call_ids[0]) for o, t in history.traces.items() if len(t)}
+    first = {o: t.first_call for o, t in history.traces.items() if len(t)}
     return spans_from(first, history.markers)

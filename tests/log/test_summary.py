@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from glompo_scope_chkpt.core.history import History
+from glompo_scope_chkpt.core.history import History, Trace
 from glompo_scope_chkpt.log.summary import (
     SUMMARY_FILENAME,
     TRAJECTORY_BEST_FILENAME,
@@ -145,3 +145,26 @@ def test_trajectory_plots_draw_the_scopes_marks() -> None:
             for prop in ("marker", "color", "linestyle", "linewidth", "markersize"):
                 assert getp(line, prop) == getp(scope_line, prop), (kind, prop)
         assert len(axes.get_lines()) == 3 + 3 + 2  # traces, point marks, one line per vertical
+
+
+@pytest.mark.parametrize("best", [False, True])
+def test_a_long_trace_is_drawn_decimated_with_every_spike_kept(best: bool) -> None:
+    from matplotlib.figure import Figure
+
+    from glompo_scope_chkpt.log.summary import _draw
+
+    n = 1_000_000
+    rng = np.random.default_rng(1)
+    fx = rng.uniform(1.0, 2.0, n)
+    fx[123_457], fx[876_543] = 50.0, 0.001  # a spike up, and the best value
+    history = History()
+    history.traces[0] = trace = Trace()
+    trace.extend(np.arange(1, n + 1), fx)
+    trace.freeze()  # an ended optimizer's trace, drawn from its packed form
+    axes = Figure().add_subplot()
+    _draw(axes, history, best=best, log_scale=False)
+    (line,) = axes.get_lines()
+    assert len(line.get_xdata()) <= 2 * 2 * 2048  # at most two points per bin
+    ys = np.asarray(line.get_ydata())
+    assert ys.min() == 0.001
+    assert ys.max() == (fx[0] if best else 50.0)
