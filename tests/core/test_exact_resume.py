@@ -16,7 +16,7 @@ from typing import Any
 import dill
 import pytest
 
-from tests.helpers.fresh import first_difference, in_fresh_process, log_rows
+from tests.helpers.fresh import first_difference, in_fresh_process, log_row_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the script runs outside pytest: no imports
 LOG_NAME = "glompo_log.h5"
@@ -141,7 +141,7 @@ def test_resume_from_every_checkpoint_in_a_fresh_process_replays_the_run(
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) == config["budget"] // config["every"]
     _assert_checkpoints_cut_populations(checkpoints, config, tmp_path / "extract")
-    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
+    reference_rows = log_row_bytes(tmp_path / "reference" / LOG_NAME)
     assert len(reference_rows) == config["budget"]
 
     for number, checkpoint in enumerate(checkpoints, start=2):
@@ -151,7 +151,7 @@ def test_resume_from_every_checkpoint_in_a_fresh_process_replays_the_run(
         resumed = in_fresh_process(
             __file__, ["resume", str(checkpoint), str(work)], hash_seed=number
         )
-        rows = log_rows(work / LOG_NAME)
+        rows = log_row_bytes(work / LOG_NAME)
         first = first_difference(rows, reference_rows)
         assert first is None, f"resumed from {checkpoint.name}: rows differ from call {first} on"
         assert resumed == reference, f"resumed from {checkpoint.name}"

@@ -193,7 +193,7 @@ def main(argv: list[str]) -> None:
 @pytest.mark.slow
 def test_a_run_with_hunters_resumed_in_a_fresh_process_replays_the_run(tmp_path: Path):
     from tests.core.test_exact_resume import LOG_NAME, _saved_state
-    from tests.helpers.fresh import first_difference, in_fresh_process, log_rows
+    from tests.helpers.fresh import first_difference, in_fresh_process, log_row_bytes
 
     reference = in_fresh_process(__file__, ["run", str(tmp_path)], hash_seed=1)
     assert reference["f_counter"] == BUDGET
@@ -202,7 +202,7 @@ def test_a_run_with_hunters_resumed_in_a_fresh_process_replays_the_run(tmp_path:
     assert "hunted by optimizer" in reasons
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) == BUDGET // EVERY
-    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
+    reference_rows = log_row_bytes(tmp_path / "reference" / LOG_NAME)
 
     for number, checkpoint in enumerate(checkpoints[1:3], start=2):
         state = _saved_state(checkpoint, tmp_path / "extract")
@@ -212,7 +212,7 @@ def test_a_run_with_hunters_resumed_in_a_fresh_process_replays_the_run(tmp_path:
         work.mkdir()
         shutil.copy(tmp_path / "reference" / LOG_NAME, work / LOG_NAME)
         resumed = in_fresh_process(__file__, ["resume", str(checkpoint), str(work)], number)
-        first = first_difference(log_rows(work / LOG_NAME), reference_rows)
+        first = first_difference(log_row_bytes(work / LOG_NAME), reference_rows)
         assert first is None, f"resumed from {checkpoint.name}: rows differ from call {first} on"
         assert resumed == reference, f"resumed from {checkpoint.name}"
 

@@ -25,7 +25,7 @@ from glompo_scope_chkpt.engine.spawning import RunView, evaluation_budget
 from glompo_scope_chkpt.errors import GloMPOError
 from glompo_scope_chkpt.hunters import StagnationHunter
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
-from tests.helpers.fresh import in_fresh_process, log_rows
+from tests.helpers.fresh import in_fresh_process, log_row_bytes
 from tests.helpers.tasks import rastrigin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the processes import the tests from there
@@ -140,7 +140,7 @@ def _log_metadata(path: Path) -> dict[str, dict[str, Any]]:
 )
 def test_a_resume_in_a_fresh_process_replays_the_run(tmp_path: Path, case: str) -> None:
     reference = in_fresh_process(__file__, ["run", case, str(tmp_path)], hash_seed=1)
-    reference_rows = log_rows(tmp_path / "reference" / LOG_NAME)
+    reference_rows = log_row_bytes(tmp_path / "reference" / LOG_NAME)
     assert len(reference_rows) == reference["f_counter"]
     checkpoints = sorted((tmp_path / "checkpoints").glob("chk_*.tar.gz"))
     assert len(checkpoints) >= 3
@@ -153,7 +153,7 @@ def test_a_resume_in_a_fresh_process_replays_the_run(tmp_path: Path, case: str) 
         resumed = in_fresh_process(
             __file__, ["resume", str(checkpoint), str(work)], hash_seed=number
         )
-        assert log_rows(work / LOG_NAME) == reference_rows, f"resumed from {checkpoint.name}"
+        assert log_row_bytes(work / LOG_NAME) == reference_rows, f"resumed from {checkpoint.name}"
         assert resumed == reference, f"resumed from {checkpoint.name}"
 
 
@@ -179,7 +179,7 @@ def test_when_spawning_stops_the_run_ends_once_the_running_optimizers_end(
     assert result.stats["end_reason"] == (
         "every optimizer has ended; NOptimizersSpawnStop(3) allows no more optimizers to start"
     )
-    assert len(log_rows(manager.settings.working_dir / LOG_NAME)) == 120
+    assert len(log_row_bytes(manager.settings.working_dir / LOG_NAME)) == 120
 
 
 def test_a_selector_refusing_from_the_start_ends_the_run_at_once(make_manager) -> None:

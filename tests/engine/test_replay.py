@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 import pytest
 
-from tests.helpers.fresh import in_fresh_process, killed_in_fresh_process, log_rows
+from tests.helpers.fresh import in_fresh_process, killed_in_fresh_process, log_row_bytes
 from tests.helpers.tasks import called_points
 
 LOG_NAME = "glompo_log.h5"
@@ -141,7 +141,7 @@ def test_a_killed_serial_run_replays_its_log_and_ends_as_the_uninterrupted_one(
     rolled_back = _rollback_points(work)
     assert [row[0] for row in rolled_back] == list(range(EVERY + 1, KILL_AT))  # nothing lost
     assert [row[1] for row in rolled_back] == ref_calls[EVERY : KILL_AT - 1]
-    assert log_rows(work / LOG_NAME) == log_rows(root / "reference" / LOG_NAME)
+    assert log_row_bytes(work / LOG_NAME) == log_row_bytes(root / "reference" / LOG_NAME)
     assert _replayed_messages(work) == list(range(EVERY + 1, KILL_AT))
     assert resumed["evaluations_replayed"] == KILL_AT - 1 - EVERY
     assert resumed["replay_seconds_saved"] > 0
@@ -169,7 +169,7 @@ def test_without_replay_every_point_after_the_checkpoint_is_evaluated_again(
     ref_calls = called_points(root / "reference" / "calls_1.txt")
     assert called_points(case / "calls_2.txt") == ref_calls[EVERY:]
     assert resumed["evaluations_replayed"] == 0 and _replayed_messages(case) == []
-    assert log_rows(case / LOG_NAME) == log_rows(root / "reference" / LOG_NAME)
+    assert log_row_bytes(case / LOG_NAME) == log_row_bytes(root / "reference" / LOG_NAME)
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import h5py
 
 from tests.helpers.paths import REPO_ROOT
 
-__all__ = ["first_difference", "in_fresh_process", "killed_in_fresh_process", "log_rows"]
+__all__ = ["first_difference", "in_fresh_process", "killed_in_fresh_process", "log_row_bytes"]
 
 
 def _run(script: str, args: list[str], hash_seed: int) -> subprocess.CompletedProcess:
@@ -45,7 +45,7 @@ def killed_in_fresh_process(script: str, args: list[str], hash_seed: int) -> Non
     assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
 
 
-def log_rows(path: Path) -> list[tuple[int, str, bytes, bytes]]:
+def log_row_bytes(path: Path) -> list[tuple[int, str, bytes, bytes]]:
     """Every ``iter_history`` row as ``(call_id, group, x bytes, fx bytes)``, by ``call_id``."""
     rows = []
     with h5py.File(path, "r") as f:

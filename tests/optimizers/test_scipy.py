@@ -189,7 +189,7 @@ def test_a_managed_run_ends_the_thread_of_every_optimizer_it_ends(make_manager, 
 def test_a_resumed_managed_run_that_restarts_is_deterministic(make_manager, tmp_path):
     from glompo_scope_chkpt import GloMPOManager
     from tests.core.test_exact_resume import LOG_NAME
-    from tests.helpers.fresh import log_rows
+    from tests.helpers.fresh import log_row_bytes
 
     np.random.seed(1)
     selector = CycleSelector((ScipyOptimizeWrapper, {"method": global_random_search}))
@@ -197,7 +197,7 @@ def test_a_resumed_managed_run_that_restarts_is_deterministic(make_manager, tmp_
         opt_selector=selector, control={"checkpoint_iter_frequency": 250}, summary_files=3
     ).start_manager()
     checkpoint = min((tmp_path / "run" / "checkpoints").glob("chk_*.tar.gz"))  # at call 250
-    reference = log_rows(tmp_path / "run" / LOG_NAME)
+    reference = log_row_bytes(tmp_path / "run" / LOG_NAME)
     rows = []
     for name in ("again", "once more"):
         (tmp_path / name).mkdir()
@@ -206,6 +206,6 @@ def test_a_resumed_managed_run_that_restarts_is_deterministic(make_manager, tmp_
         with pytest.warns(RuntimeWarning, match=r"restarting global_random_search"):
             manager = GloMPOManager.load_manager(checkpoint, working_dir=tmp_path / name)
             manager.start_manager()
-        rows.append(log_rows(tmp_path / name / LOG_NAME))
+        rows.append(log_row_bytes(tmp_path / name / LOG_NAME))
     assert rows[0] == rows[1] and len(rows[0]) == 600
     assert rows[0][:250] == reference[:250] and rows[0] != reference
