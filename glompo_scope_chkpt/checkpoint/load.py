@@ -61,8 +61,9 @@ def read_run(archive: Path, extract_dir: Path) -> tuple[CheckpointContents, Save
     assert state.history_mark is not None  # checked by loads_run
     embedded = contents.history or None
     name = contents.meta["name"]
-    state.history = read_history(archive, state.key, state.history_mark, name, embedded).history
-    state.history.freeze(r.opt_id for r in state.optimizers.values() if not r.running)
+    ended = {r.opt_id for r in state.optimizers.values() if not r.running}
+    journal = read_history(archive, state.key, state.history_mark, name, embedded, ended)
+    state.history = journal.history
     return contents, saved
 
 

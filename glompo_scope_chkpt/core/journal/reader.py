@@ -14,8 +14,9 @@ to do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -25,6 +26,7 @@ import numpy as np
 from ..._run_files import HISTORY_MARKERS_FILENAME, HISTORY_POINTS_FILENAME, history_aside_name
 from ...errors import CheckpointLoadError
 from ..history import History, Marker, Trace
+from ..packed_trace import PackedTrace
 from .format import HEADER_LIMIT, POINT_DTYPE, HistoryMark, decode_marker, parse_header
 from .journal import HistoryJournal
 
@@ -189,22 +191,41 @@ def _read_file(
     raise reading.altered()
 
 
-def _add_points(history: History, data: bytes) -> None:
+def _add_points(
+    history: History, data: bytes, ended: Collection[int], packed: dict[int, list[PackedTrace]]
+) -> None:
+    """Add the records in ``data``; those of ``ended`` optimizers are packed, block by block."""
     records = np.frombuffer(data, dtype=POINT_DTYPE)
     if not len(records):
         return
     order = np.argsort(records["opt_id"], kind="stable")
     grouped = records[order]
     ids, starts = np.unique(grouped["opt_id"], return_index=True)
-    for opt_id, start, end in zip(ids, starts, [*starts[1:], len(grouped)], strict=True):
-        trace = history.traces.setdefault(int(opt_id), Trace())
-        trace.extend(grouped["call_id"][start:end], grouped["fx"][start:end])
+    for opt_id, start, end in zip(ids.tolist(), starts, [*starts[1:], len(grouped)], strict=True):
+        trace = history.traces.setdefault(opt_id, Trace())
+        call_ids, fx = grouped["call_id"][start:end], grouped["fx"][start:end]
+        if opt_id in ended:
+            packed.setdefault(opt_id, []).append(PackedTrace.pack(call_ids, fx))
+        else:
+            trace.extend(call_ids, fx)
 
 
-def _read_points(candidate: _Candidate, size: int) -> tuple[History, hashlib._Hash]:
-    """Parse the points of a candidate's prefix; return them and the running hash of it."""
+def _ascending(call_ids: np.ndarray) -> None:
+    if np.any(np.diff(call_ids) <= 0):
+        raise ValueError("its evaluation numbers do not ascend")
+
+
+def _read_points(
+    ended: Collection[int], candidate: _Candidate, size: int
+) -> tuple[History, hashlib._Hash]:
+    """Parse the points of a candidate's prefix; return them and the running hash of it.
+
+    The traces of ``ended`` optimizers are frozen, and never held unpacked all at once: each
+    block's share is packed as it is read, and each trace is joined and packed again alone.
+    """
     history, item = History(), POINT_DTYPE.itemsize
     pending, digest, skip = b"", hashlib.sha256(), None
+    packed: dict[int, list[PackedTrace]] = {}
     for block in candidate.blocks(size):
         digest.update(block)
         pending += block
@@ -212,13 +233,21 @@ def _read_points(candidate: _Candidate, size: int) -> tuple[History, hashlib._Ha
             skip = pending.index(b"\n") + 1
             pending = pending[skip:]
         whole = len(pending) - len(pending) % item
-        _add_points(history, pending[:whole])
+        _add_points(history, pending[:whole], ended, packed)
         pending = pending[whole:]
     if pending:
         raise ValueError("it ends in a torn record")
-    for trace in history.traces.values():
-        if np.any(np.diff(trace.call_ids) <= 0):
-            raise ValueError("its evaluation numbers do not ascend")
+    for opt_id, trace in history.traces.items():
+        if opt_id in packed:
+            parts = [part.unpack() for part in packed.pop(opt_id)]
+            call_ids = np.concatenate([ids for ids, _ in parts])
+            fx = np.concatenate([values for _, values in parts])
+            del parts
+            _ascending(call_ids)
+            trace.extend(call_ids, fx)
+            trace.freeze()
+        else:
+            _ascending(trace.call_ids)
     return history, digest
 
 
@@ -239,6 +268,7 @@ def read_history(
     mark: HistoryMark,
     origin: str,
     embedded: Mapping[str, bytes] | None = None,
+    ended: Collection[int] = (),
 ) -> HistoryJournal:
     """Read the history checkpoint ``archive`` marks; return its journal, holding it.
 
@@ -255,6 +285,8 @@ def read_history(
     embedded
         The history files a self-contained checkpoint holds, by name; read instead of the
         files beside it.
+    ended
+        The optimizers that had ended at the checkpoint: their traces are read frozen.
 
     Raises
     ------
@@ -264,7 +296,12 @@ def read_history(
     points = _Reading(archive, HISTORY_POINTS_FILENAME, embedded)
     markers = _Reading(archive, HISTORY_MARKERS_FILENAME, embedded)
     history, points_digest, points_trusted = _read_file(
-        points, "points", key, mark.points_bytes, mark.points_sha256, _read_points
+        points,
+        "points",
+        key,
+        mark.points_bytes,
+        mark.points_sha256,
+        functools.partial(_read_points, ended),
     )
     found, markers_digest, markers_trusted = _read_file(
         markers, "markers", key, mark.markers_bytes, mark.markers_sha256, _read_markers
