@@ -4,8 +4,9 @@ The picture comes from the history of the run's newest checkpoint (or the one na
 frames by the same rule as the live recording (:mod:`~glompo_scope_chkpt.scope.frames`), so with
 the same settings the frames are the live movie's. When the HDF5 log (``glompo_log.h5``) holds
 evaluations past that checkpoint (a run killed later, or finished without a final checkpoint),
-their points are drawn too; the log holds no markers for them (kills, convergences, crashes are
-only in checkpointed histories), so those evaluations are drawn without markers.
+their points are drawn too, with the optimizers' starts and ends the log records (each group's
+type, ``start_call``, ``end_call`` and ``end_reason``) as the live scope marked them. Checkpoints
+and resumes after that checkpoint are not in the log and are not marked.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._run_files import CHECKPOINT_FOLDER, LOG_FILENAME
 from .._tempfiles import reading_scratch
-from ..core.history import History
+from ..core.history import MARKER_KINDS, History, Marker, Trace
 from ..errors import InvalidSettingError
+
+if TYPE_CHECKING:
+    from ..core.state import RunState
 
 __all__ = ["RenderReport", "add_render_parser", "render_run"]
 
@@ -52,12 +56,10 @@ def _archive(run_dir: Path, name: str | None) -> Path:
     return found[0]
 
 
-def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Valid points of the log with ``call_id > after``, per optimizer, in evaluation order."""
-    from ..log.format import read_log
-
+def _log_points(groups: dict[int, Any], after: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Valid points of the log's ``groups`` with ``call_id > after``, per optimizer, in order."""
     points = {}
-    for opt_id, rows in read_log(path)["optimizers"].items():
+    for opt_id, rows in groups.items():
         keep = rows["call_id"] > after
         if keep.any():
             calls = rows["call_id"][keep].astype(np.int64)
@@ -66,8 +68,33 @@ def _log_points(path: Path, after: int) -> dict[int, tuple[np.ndarray, np.ndarra
     return points
 
 
+def _log_markers(groups: dict[int, Any], state: RunState) -> list[Marker]:
+    """The starts and ends of optimizers that the log records and ``state`` does not know yet.
+
+    As the live run marks them: a start with the optimizer's type, an end at ``end_call`` with its
+    status as kind, its reason as label, at the optimizer's last value by then. Sorted by
+    evaluation, ends before starts at the same one (an optimizer ends, another takes its place).
+    """
+    found = []
+    for opt_id, group in groups.items():
+        attrs, known = group["attrs"], state.optimizers.get(opt_id)
+        if known is None:
+            found.append(
+                (0, Marker("started", int(attrs["start_call"]), opt_id, None, attrs["type"]))
+            )
+        end = int(attrs["end_call"])
+        status, _, reason = str(attrs["end_reason"]).partition(": ")
+        if end >= 0 and (known is None or known.running) and status in MARKER_KINDS:
+            before = group["fx"][group["call_id"] <= end]
+            fx = float(before[-1]) if len(before) else None
+            found.append((-1, Marker(status, end, opt_id, fx, reason)))
+    found.sort(key=lambda item: (item[1].call_id, item[0], item[1].opt_id))
+    return [marker for _, marker in found]
+
+
 def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], Path, int]:
     from ..checkpoint.load import read_run
+    from ..log.format import read_log
 
     archive = _archive(run_dir, name)
     with reading_scratch(archive) as tmp:
@@ -75,10 +102,11 @@ def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], 
     history, rows = saved.state.history, 0
     log = run_dir / LOG_FILENAME
     if log.is_file():
-        for opt_id, (calls, fx) in sorted(_log_points(log, saved.state.f_counter).items()):
-            for call_id, value in zip(calls.tolist(), fx.tolist(), strict=True):
-                history.add_point(opt_id, call_id, value)
+        groups = read_log(log)["optimizers"]
+        for opt_id, (calls, fx) in sorted(_log_points(groups, saved.state.f_counter).items()):
+            history.traces.setdefault(opt_id, Trace()).extend(calls, fx)
             rows += len(calls)
+        history.markers.extend(_log_markers(groups, saved.state))
     return history, saved.settings.visualisation_args, archive, rows
 
 
@@ -97,7 +125,6 @@ def render_run(
     InvalidSettingError
         If the folder holds nothing to draw, or ``overrides`` are not valid.
     """
-    from ..core.history import Marker
     from ..movie.stitch.run import stitch
     from ..movie.video.segment_writer import SegmentWriter
     from ..scope.cursor import HistoryCursor
@@ -109,8 +136,7 @@ def render_run(
     history, saved_args, archive, rows = _history(run_dir, checkpoint)
     args = merge_visualisation_args(saved_args, overrides)
     last = max((t.last_call for t in history.traces.values() if len(t)), default=0)
-    markers: list[Marker] = history.markers
-    last = max([last, *(m.call_id for m in markers)])
+    last = max([last, *(m.call_id for m in history.markers)])
     if last == 0:
         raise InvalidSettingError(f"{archive} holds no evaluation yet: nothing to draw.")
     target = Path(out) if out is not None else run_dir / "rendered.mp4"
