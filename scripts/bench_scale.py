@@ -8,6 +8,7 @@ movie, a checkpoint every tenth of the run (``keep_past=2``). Per run:
 * ``chk_kb``, ``chk_ms``   the last checkpoint the loop took: archive size and wall time;
 * ``mgr_mb``               the manager process's peak RSS (``VmHWM``) at the end of the run;
 * ``rend_mb``              the renderer process's peak RSS, read just before it is closed;
+* ``B/eval``               how much each peak grew per evaluation since the previous size;
 * ``fps``                  movie frames recorded per second of the run;
 * ``load_s``               ``load_manager`` of the checkpointing folder afterwards.
 
@@ -84,7 +85,6 @@ def run_case(size: int, executor: str, folder: Path) -> dict[str, Any]:
 
     figures: dict[str, Any] = {"size": size, "executor": executor}
     _instrument(figures)
-    start_rss = _vm_hwm_mb("self")
     manager = GloMPOManager.new_manager(
         task=sphere,
         bounds=[(-5.0, 5.0)] * 5,
@@ -110,7 +110,6 @@ def run_case(size: int, executor: str, folder: Path) -> dict[str, Any]:
         manager.start_manager()
     run_s = time.perf_counter() - start
     figures["mgr_mb"] = _vm_hwm_mb("self")
-    figures["mgr_growth_b_per_eval"] = (figures["mgr_mb"] - start_rss) * 2**20 / size
     chk = manager.settings.checkpoint_control.checkpointing_dir
     manifest = Manifest.load(chk / Manifest.FILENAME)
     frames = sum(r.video.frames for r in manifest.segments if r.video is not None)
@@ -120,6 +119,19 @@ def run_case(size: int, executor: str, folder: Path) -> dict[str, Any]:
     GloMPOManager.load_manager(chk)
     figures["load_s"] = time.perf_counter() - start
     return figures
+
+
+def _growth(fig: dict[str, Any], before: dict[str, Any] | None) -> dict[str, float]:
+    """Peak RSS growth per evaluation, manager and renderer, from the run ``before`` (nan: none)."""
+    if before is None:
+        return {"mgr_b_per_eval": float("nan"), "rend_b_per_eval": float("nan")}
+    evals, nan = fig["size"] - before["size"], float("nan")
+    return {
+        f"{who}_b_per_eval": (fig.get(f"{who}_mb", nan) - before.get(f"{who}_mb", nan))
+        * 2**20
+        / evals
+        for who in ("mgr", "rend")
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(run_case(int(args.case[0]), args.case[1], Path(tmp) / "run")))
         return 0
     sizes = [10_000, 30_000] if args.quick else [int(s) for s in args.sizes]
-    rows, results = [], []
+    rows, results, previous = [], [], {}
     for size in sizes:
         for executor in EXECUTORS:
             done = subprocess.run(
@@ -145,15 +157,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(done.stderr[-2000:], file=sys.stderr)
                 continue
             fig = json.loads(done.stdout.strip().splitlines()[-1])
+            fig.update(_growth(fig, previous.get(executor)))
+            previous[executor] = fig
             results.append(fig)
             rows.append(
                 [f"{size:.0e}", executor, fig.get("chk_kb", float("nan")),
-                 fig.get("chk_ms", float("nan")), fig["mgr_mb"],
-                 fig["mgr_growth_b_per_eval"], fig.get("rend_mb", float("nan")), fig["fps"],
+                 fig.get("chk_ms", float("nan")), fig["mgr_mb"], fig["mgr_b_per_eval"],
+                 fig.get("rend_mb", float("nan")), fig["rend_b_per_eval"], fig["fps"],
                  fig["load_s"], fig["run_s"]]
             )  # fmt: skip
     headers = ["evals", "executor", "chk KB", "chk ms", "mgr MB", "mgr B/eval", "rend MB"]
-    print(table([*headers, "fps", "load s", "run s"], rows, title="Run length vs costs", left=2))
+    headers += ["rend B/eval", "fps", "load s", "run s"]
+    print(table(headers, rows, title="Run length vs costs", left=2))
+    print("B/eval: peak RSS growth per evaluation since the previous size (same executor)")
     emit("scale", {"runs": results})
     return 0
 
