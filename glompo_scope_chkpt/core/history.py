@@ -56,7 +56,8 @@ class Trace:
     A running optimizer's trace is held in two growing arrays (appending is amortised O(1)), which
     the hunters read as views. When the optimizer ends, :meth:`freeze` packs them
     (:class:`~.packed_trace.PackedTrace`, about 8 bytes per evaluation instead of 16, no spare
-    capacity); reading a frozen trace unpacks it, appending to it (a late result) unfreezes it.
+    capacity); reading a frozen trace unpacks it; a late result appended to it stays unpacked
+    beside the packed ones, and :meth:`extend` unfreezes it.
 
     Its storage is one attribute, replaced whole, so another thread that read ``len(trace)``
     first may read any of the first ``len`` values at any time (see
@@ -85,9 +86,13 @@ class Trace:
         return store
 
     def append(self, call_id: int, fx: float) -> None:
-        """Add one evaluation."""
+        """Add one evaluation (to a frozen trace: kept unpacked after the packed ones)."""
         store = self._store
-        if isinstance(store, PackedTrace) or self._size == len(store[1]):
+        if isinstance(store, PackedTrace):
+            self._store = store.appended(call_id, fx)
+            self._size += 1
+            return
+        if self._size == len(store[1]):
             store = self._columns(self._size + 1)
         store[0][self._size] = call_id
         store[1][self._size] = fx

@@ -42,7 +42,7 @@ def test_a_packed_trace_takes_about_half_the_bytes_of_its_arrays() -> None:
     assert held < 0.6 * (call_ids.nbytes + fx.nbytes)
 
 
-def test_a_frozen_trace_reads_as_before_and_thaws_on_append() -> None:
+def test_a_frozen_trace_reads_as_before_and_keeps_late_results_frozen() -> None:
     call_ids, fx = _random_trace(1_000)
     trace = Trace()
     trace.extend(call_ids, fx)
@@ -51,10 +51,14 @@ def test_a_frozen_trace_reads_as_before_and_thaws_on_append() -> None:
     np.testing.assert_array_equal(trace.call_ids, call_ids)
     np.testing.assert_array_equal(trace.fx, fx)
     assert (trace.first_call, trace.last_call) == (call_ids[0], call_ids[-1])
-    trace.append(int(call_ids[-1]) + 1, -1.0)  # a late result of an ended optimizer
-    assert not trace.frozen and len(trace) == 1_001
-    np.testing.assert_array_equal(trace.fx[:-1], fx)
-    assert trace.fx[-1] == -1.0
+    late = int(call_ids[-1])
+    trace.append(late + 1, -1.0)  # late results of an ended optimizer's evaluations
+    trace.append(late + 3, -2.0)
+    assert trace.frozen and len(trace) == 1_002 and trace.last_call == late + 3
+    np.testing.assert_array_equal(trace.call_ids, [*call_ids, late + 1, late + 3])
+    np.testing.assert_array_equal(trace.fx, [*fx, -1.0, -2.0])
+    trace.extend(np.array([late + 4]), np.array([-3.0]))  # bulk: unfrozen
+    assert not trace.frozen and list(trace.fx[-3:]) == [-1.0, -2.0, -3.0]
     with pytest.raises(ValueError):
         trace.fx[0] = 0.0  # read-only, frozen or not
 
@@ -79,7 +83,7 @@ def test_the_cursor_delivers_the_points_of_a_trace_frozen_before_it_read_them() 
     assert not cursor.delta()  # nothing more, and the packed trace is not read again
 
 
-def _run(folder: Path, evaluations: int) -> GloMPOManager:
+def _run(folder: Path, evaluations: int, executor: str) -> GloMPOManager:
     control = CheckpointingControl(
         checkpoint_iter_frequency=150, checkpointing_dir=folder / "checkpoints"
     )
@@ -88,6 +92,8 @@ def _run(folder: Path, evaluations: int) -> GloMPOManager:
         bounds=[(-5.0, 5.0)] * 2,
         opt_selector=CycleSelector((RandomOptimizer, {"max_evals": 40})),
         working_dir=folder,
+        executor=executor,
+        max_jobs=1 if executor == "serial" else 3,
         max_optimizers=3,
         seed=3,
         convergence_checker=MaxFuncCalls(evaluations),
@@ -99,10 +105,11 @@ def _run(folder: Path, evaluations: int) -> GloMPOManager:
     return manager
 
 
+@pytest.mark.parametrize("executor", ["serial", "threads"])
 def test_a_run_packs_the_traces_of_its_ended_optimizers_and_so_does_a_load(
-    tmp_path: Path,
+    tmp_path: Path, executor: str
 ) -> None:
-    manager = _run(tmp_path, 300)
+    manager = _run(tmp_path, 300, executor)
     records = manager.state.optimizers.values()
     ended = [r.opt_id for r in records if not r.running]
     running = [r.opt_id for r in records if r.running]
