@@ -142,7 +142,7 @@ def render_run(
     target = Path(out) if out is not None else run_dir / "rendered.mp4"
     plot = ScopePlot(args)
     grid = FrameGrid(args["events_per_flush"], args["max_frames"])
-    splitter = FrameSplitter(grid, args["show_resumes"])
+    splitter = FrameSplitter(grid)
     splitter.add(HistoryCursor(history).delta())
     with reading_scratch(target.parent) as tmp:
         segment = Path(tmp) / "render.ts"
