@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.history import History, Marker, Trace
+from ..core.history import History, Marker
 
 __all__ = ["HistoryCursor", "HistoryDelta"]
 
@@ -75,18 +75,22 @@ class HistoryCursor:
         markers = self._history.markers
         n_markers = len(markers)
         left = markers[self._markers : n_markers]
-        traces = self._history.traces.copy()
-        ends = {opt_id: len(trace) for opt_id, trace in traces.items()}
+        pending = {}
+        for opt_id, trace in self._history.traces.copy().items():
+            n, start = len(trace), self._sent.get(opt_id, 0)
+            if n > start:  # read once: a packed trace unpacks on each read
+                pending[opt_id] = (trace.call_ids[start:n], trace.fx[start:n])
         while True:
-            cut = self._cut(traces, ends, limit)
+            cut = _cut(pending, limit)
             points = {}
-            for opt_id, trace in traces.items():
-                start, n = self._sent.get(opt_id, 0), ends[opt_id]
-                if cut is not None and n > start:
-                    n = start + int(np.searchsorted(trace.call_ids[start:n], cut, side="right"))
-                if n > start:
-                    points[opt_id] = (trace.call_ids[start:n].copy(), trace.fx[start:n].copy())
-                    self._sent[opt_id] = n
+            for opt_id, (call_ids, fx) in list(pending.items()):
+                taken = len(fx)
+                if cut is not None:
+                    taken = int(np.searchsorted(call_ids, cut, side="right"))
+                if taken:
+                    points[opt_id] = (call_ids[:taken].copy(), fx[:taken].copy())
+                    self._sent[opt_id] = self._sent.get(opt_id, 0) + taken
+                    pending[opt_id] = (call_ids[taken:], fx[taken:])
             taken = len(left)
             if cut is not None:
                 taken = next((i for i, m in enumerate(left) if m.call_id > cut), taken)
@@ -96,17 +100,9 @@ class HistoryCursor:
             if cut is None:
                 return
 
-    def _cut(self, traces: dict[int, Trace], ends: dict[int, int], limit: int | None) -> int | None:
-        """Where the next piece ends: ``None`` if the points left fit in ``limit``."""
-        if limit is None:
-            return None
-        count, lowest = 0, None
-        for opt_id, trace in traces.items():
-            start, n = self._sent.get(opt_id, 0), ends[opt_id]
-            if n > start:
-                count += n - start
-                first = int(trace.call_ids[start])
-                lowest = first if lowest is None else min(lowest, first)
-        if count <= limit or lowest is None:
-            return None
-        return lowest + limit - 1
+
+def _cut(pending: dict[int, tuple[np.ndarray, np.ndarray]], limit: int | None) -> int | None:
+    """Where the next piece of the ``pending`` points ends: ``None`` if they fit in ``limit``."""
+    if limit is None or sum(len(fx) for _, fx in pending.values()) <= limit:
+        return None
+    return min(int(call_ids[0]) for call_ids, _ in pending.values() if len(call_ids)) + limit - 1
