@@ -17,11 +17,16 @@ reads what the history gained with a :class:`~.cursor.HistoryCursor` (lock-free,
 docstring) and sends that delta to the renderer with the *frontier*: the evaluation number up to
 which the history is complete. The renderer cuts what it receives into the frames fixed in
 advance (:mod:`.frames`) and draws each one; a slow renderer lags and catches up, but never
-drops or merges a frame, and the manager never waits for it. Commands (start and end a segment,
-a still) travel the same ordered channel, each with the latest delta. Starting and ending a
-segment do not wait either (a checkpoint would wait for the renderer to catch up):
-:meth:`LiveScope.end_segment` returns a future, done when the renderer has drawn the segment's
-last frame and its ffmpeg has finished the file, and failing if the segment could not start.
+drops or merges a frame, and the manager never waits for it. What the renderer lags behind stays
+in the history: the sender hands it over in pieces of at most :data:`MAX_DELTA_POINTS` points,
+each with the frontier it completes, one exchange after the other until it has caught up, so the
+renderer's memory does not grow with the run however far it lags (measured before, one delta of
+a million points raised the renderer's peak memory by 30 MB and more). Commands (start and end a
+segment, a still) travel the same ordered channel, each with the latest delta (the pieces before
+its last go first). Starting and ending a segment do not wait either (a checkpoint would wait for
+the renderer to catch up): :meth:`LiveScope.end_segment` returns a future, done when the renderer
+has drawn the segment's last frame and its ffmpeg has finished the file, and failing if the
+segment could not start.
 
 If the manager dies, the renderer reads end-of-file (or notices its parent changed), writes the
 pending changes as a last frame and closes its segment cleanly; ffmpeg runs in its own session.
@@ -35,13 +40,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import math
 import os
 import queue
 import subprocess
 import threading
 import warnings
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -53,14 +59,17 @@ from ..errors import ScopeError, SegmentExistsError
 from ..movie.video.probe import probe
 from ..movie.video.video_info import VideoInfo
 from .channel import recv_message, send_message, spawn_renderer
-from .cursor import HistoryCursor
+from .cursor import HistoryCursor, HistoryDelta
 from .encoder_watch import EncoderWatch
 from .vis_args import validate_visualisation_args
 
-__all__ = ["LiveScope"]
+__all__ = ["MAX_DELTA_POINTS", "LiveScope"]
 
 log = get_logger(__name__)
 
+MAX_DELTA_POINTS = 1 << 16
+"""Points one message to the renderer holds at most (a piece of what the history gained):
+about 1 MB, so that the renderer's memory does not grow with how far it lags."""
 _COMMAND_TIMEOUT = 300.0
 _ENCODER_TIMEOUT = 10.0
 """Seconds the renderer's ffmpeg may take to finish its segment after the renderer died."""
@@ -80,6 +89,26 @@ def _awaited(future: Future, what: str) -> Any:
         raise ScopeError(
             f"The scope's renderer did not {what} within {_COMMAND_TIMEOUT:g} s."
         ) from exc
+
+
+def _reach(kind: str, payload: Any) -> tuple[int, float]:
+    """What the renderer does with the history on a message of ``kind`` with ``payload``.
+
+    Returns
+    -------
+    draw, need
+        The evaluation number up to which it draws frames, and up to which the history must
+        have been sent with the message (``inf``: all of it, for the run's last frame). Every
+        message but ``init`` promises the history is complete up to ``need``.
+    """
+    if kind in ("data", "quit"):
+        return payload, payload
+    if kind == "start":
+        return payload[1], payload[1]
+    if kind == "end":
+        end, last = payload
+        return end, math.inf if last else end
+    return 0, 0  # a still shows what was drawn: it draws no frame
 
 
 class _ChannelError(Exception):
@@ -165,7 +194,14 @@ class LiveScope:
 
     # -- sender thread ---------------------------------------------------------------------------
     def _exchange(self, kind: str, payload: Any = None) -> Any:
-        """Send one message with the latest delta; return the renderer's answer.
+        """Send one message with what the history gained; return the renderer's answer.
+
+        What the history gained is sent in pieces of at most :data:`MAX_DELTA_POINTS` points
+        (see :func:`_reach`): the pieces short of what the message needs go first, each in a
+        ``data`` message of its own with the frontier it completes (no further than the message
+        itself draws), so that the renderer draws their frames and lets them go; the piece that
+        completes what it needs goes with the message, and the rest stays in the history for
+        the next message. ``init`` carries none (the renderer has no plot yet).
 
         Raises
         ------
@@ -174,9 +210,20 @@ class LiveScope:
         Exception
             Whatever the renderer reported while handling the message.
         """
+        if kind == "init":
+            return self._round_trip((kind, HistoryDelta(), payload))
+        draw, need = _reach(kind, payload)
+        for delta in self._cursor.deltas(MAX_DELTA_POINTS):
+            if delta.through is None or delta.through >= need:
+                return self._round_trip((kind, delta, payload))
+            self._frames(self._round_trip, ("data", delta, min(delta.through, draw)))
+        raise AssertionError("the cursor's last piece has no cut")  # pragma: no cover
+
+    def _round_trip(self, message: tuple[str, HistoryDelta, Any]) -> Any:
+        """Send ``message``; return the renderer's answer, raise what it reported."""
         assert self._proc.stdin is not None and self._proc.stdout is not None  # both piped
         try:
-            send_message(self._proc.stdin.fileno(), (kind, self._cursor.delta(), payload))
+            send_message(self._proc.stdin.fileno(), message)
             status, value = recv_message(self._proc.stdout.fileno())
         except (EOFError, OSError, ValueError) as exc:
             self._lose(f"the renderer process died ({exc})")
@@ -192,16 +239,23 @@ class LiveScope:
             self.lost = reason
             log.info("The scope's recording broke: %s", reason)
 
+    def _frames(self, exchange: Callable[..., int], *args: Any) -> None:
+        """Run ``exchange(*args)``, which draws frames; a failed segment is only logged here.
+
+        It is reported again when the segment is ended.
+        """
+        try:
+            self.frames_drawn = exchange(*args)
+        except _ChannelError:
+            raise
+        except Exception as exc:
+            if self.lost is None:
+                log.error("The scope could not record a frame: %s", exc)
+
     def _data(self) -> None:
         self._data_pending = False
         frontier = self._frontier  # read before the delta: the history holds all up to it
-        try:
-            self.frames_drawn = self._exchange("data", frontier)
-        except _ChannelError:
-            raise
-        except Exception as exc:  # a failed segment: reported again when it is ended
-            if self.lost is None:
-                log.error("The scope could not record a frame: %s", exc)
+        self._frames(self._exchange, "data", frontier)
 
     def _command(self, kind: str, payload: Any, future: Future) -> None:
         if not future.set_running_or_notify_cancel():

@@ -17,10 +17,12 @@ from matplotlib.image import imread
 
 from glompo_scope_chkpt.core.history import History
 from glompo_scope_chkpt.errors import ScopeError, SegmentExistsError
+from glompo_scope_chkpt.scope import live
+from glompo_scope_chkpt.scope.channel import send_message
 from glompo_scope_chkpt.scope.live import LiveScope
 from glompo_scope_chkpt.scope.plot import ScopePlot
 from glompo_scope_chkpt.scope.vis_args import validate_visualisation_args
-from tests.helpers.media import assert_decodes_cleanly
+from tests.helpers.media import assert_decodes_cleanly, frame_hashes
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.procs import ffmpeg_writing, wait_gone
 
@@ -129,6 +131,47 @@ def test_a_lagging_renderer_draws_every_frame(tmp_path: Path) -> None:
     assert np.mean(inked != (reference[..., :3].min(axis=2) < 250)) < 0.001
 
 
+def _record_long_run(tmp_path: Path, name: str, sizes: list[int]) -> tuple[int, list[str]]:
+    """A resumed history of 15 000 evaluations, then 15 000 more the renderer lags behind.
+
+    Returns the frames recorded and their hashes; ``sizes`` gains each message's point count.
+    """
+    history, path = History(), tmp_path / f"{name}.ts"
+    for opt_id in range(3):
+        history.add_marker("started", 0, opt_id=opt_id, label="RandomOptimizer")
+    feed(history, _Null(), 1, 15_001, wait=False)  # type: ignore[arg-type]
+    history.add_marker("checkpoint", 15_000, label="c1")
+    history.add_marker("resume", 15_000)
+    with LiveScope(_args(events_per_flush=500), history) as scope:
+        scope.start_segment(path, 0)
+        feed(history, scope, 15_001, 22_001, wait=False)
+        history.add_marker("killed", 22_000, opt_id=1, fx=60.0)
+        feed(history, scope, 22_001, 30_001, wait=False)
+        stats = scope.end_segment(30_000, last=True).result(timeout=120)
+    assert sizes, "no message was seen"
+    return stats.frames, frame_hashes(path)
+
+
+def test_a_long_lag_reaches_the_renderer_in_bounded_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+
+    def sent(fd: int, message: tuple) -> None:
+        sizes.append(sum(len(ids) for ids, _ in message[1].points.values()))
+        send_message(fd, message)
+
+    monkeypatch.setattr(live, "send_message", sent)
+    whole = _record_long_run(tmp_path, "whole", sizes)
+    assert max(sizes) > 2000  # under the default bound, the lag travels in one message
+    sizes.clear()
+    monkeypatch.setattr(live, "MAX_DELTA_POINTS", 2000)
+    pieces = _record_long_run(tmp_path, "pieces", sizes)
+    assert max(sizes) <= 2000
+    assert pieces == whole  # the same frames: 60 on the grid and the run's last one
+    assert whole[0] == 61
+
+
 def test_notify_point_is_cheap() -> None:
     history = History()
     with LiveScope(_args(events_per_flush=10), history) as scope:
@@ -201,6 +244,8 @@ _RECORDER_SCRIPT = """
 import sys, time
 import numpy as np
 from glompo_scope_chkpt.core.history import History
+from glompo_scope_chkpt.scope import live
+from glompo_scope_chkpt.scope.channel import send_message
 from glompo_scope_chkpt.scope.live import LiveScope
 history = History()
 scope = LiveScope({"events_per_flush": 2, "movie_kwargs": {"figsize": (2.4, 1.6)}}, history)
