@@ -55,7 +55,7 @@ class Trace:
 
     A running optimizer's trace is held in two growing arrays (appending is amortised O(1)), which
     the hunters read as views. When the optimizer ends, :meth:`freeze` packs them
-    (:class:`~.packed_trace.PackedTrace`, about 8 bytes per evaluation instead of 16, no spare
+    (:class:`~.packed_trace.PackedTrace`, 7 to 8 bytes per evaluation instead of 16, no spare
     capacity); reading a frozen trace unpacks it; a late result appended to it stays unpacked
     beside the packed ones, and :meth:`extend` unfreezes it.
 
