@@ -2,11 +2,11 @@
 
 An optimizer that ended gains no more evaluations but for late results of evaluations in flight
 (kept unpacked after the packed ones), yet the scope and the trajectory plots draw its trace to
-the end of the run. Held as two arrays it
-costs 16 bytes per evaluation; packed, 7 to 8: the evaluation numbers as differences (small
-integers, about 1 byte each after zlib) and the values byte-shuffled (the bytes of equal rank of
-every float64 together, so the signs and exponents, much alike along a trace, compress), then
-zlib at its fastest level (about 0.3 µs per evaluation to pack).
+the end of the run. Held as two arrays it costs 16 bytes per evaluation; packed, 7 to 8: the
+evaluation numbers as differences (small integers, about 1 byte each after zlib) and the values
+byte-shuffled (the bytes of equal rank of every float64 together, so the signs and exponents,
+much alike along a trace, compress), then zlib at its fastest level (about 0.3 µs per evaluation
+to pack).
 """
 
 from __future__ import annotations
