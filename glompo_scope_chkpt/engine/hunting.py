@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from .._logging import get_logger
-from ..core.history import PointWindow
+from ..core.history import PointWindow, Trace
 from ..core.settings import ManagerSettings
 from ..core.state import OptimizerRecord, RunState
 from ..hunters import Hunt, OptimizerView
@@ -110,9 +110,8 @@ class Hunting:
             iterations=int(iterations),
             best_fx=record.best_fx,
             evals_at_improvement=record.evals_at_improvement,
-            fx=trace.fx if trace is not None else np.empty(0),
-            call_ids=trace.call_ids if trace is not None else np.empty(0, dtype=np.int64),
             recent_x=recent.x if recent is not None else np.empty((0, 0)),
             recent_fx=recent.fx if recent is not None else np.empty(0),
             running=record.running,
+            trace=trace if trace is not None else Trace(),
         )

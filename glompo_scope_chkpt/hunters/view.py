@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+
+from ..core.history import Trace
 
 __all__ = ["OptimizerView", "Hunt"]
 
@@ -16,10 +19,6 @@ def _empty_points() -> np.ndarray:
 
 def _empty_values() -> np.ndarray:
     return np.empty(0)
-
-
-def _empty_ids() -> np.ndarray:
-    return np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -43,13 +42,16 @@ class OptimizerView:
         Its ``n_evals`` when it last found a lower value.
     fx, call_ids
         Its trajectory: every value it found (failed and ``nan`` evaluations left out) and the
-        run's evaluation number of each.
+        run's evaluation number of each. Read from :attr:`trace` when first used.
     recent_x, recent_fx
         The last points it was told, oldest first, shape ``(k, n_params)``, and their values
         (non-finite ones included). The manager keeps as many as the configured hunters need
         (:attr:`BaseHunter.points_needed`); once an optimizer ended only its last point is kept.
     running
         Whether it still runs.
+    trace
+        Where :attr:`fx` and :attr:`call_ids` come from (a running optimizer's trace is read as
+        a view; an ended one's is unpacked, which a hunt pays only if a hunter reads it).
     """
 
     opt_id: int
@@ -59,17 +61,26 @@ class OptimizerView:
     iterations: int
     best_fx: float
     evals_at_improvement: int = 0
-    fx: np.ndarray = field(default_factory=_empty_values)
-    call_ids: np.ndarray = field(default_factory=_empty_ids)
     recent_x: np.ndarray = field(default_factory=_empty_points)
     recent_fx: np.ndarray = field(default_factory=_empty_values)
     running: bool = True
+    trace: Trace = field(default_factory=Trace, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("fx", "call_ids", "recent_x", "recent_fx"):
+        for name in ("recent_x", "recent_fx"):
             array = np.asarray(getattr(self, name)).view()
             array.flags.writeable = False
             object.__setattr__(self, name, array)
+
+    @cached_property
+    def fx(self) -> np.ndarray:
+        """Every value it found, in evaluation order (see the class's attributes)."""
+        return self.trace.fx
+
+    @cached_property
+    def call_ids(self) -> np.ndarray:
+        """The run's evaluation number of each value in :attr:`fx`."""
+        return self.trace.call_ids
 
     @property
     def last_x(self) -> np.ndarray | None:

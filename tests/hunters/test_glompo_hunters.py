@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from glompo_scope_chkpt.core.history import Trace
+from glompo_scope_chkpt.core.packed_trace import PackedTrace
 from glompo_scope_chkpt.errors import InvalidSettingError
 from glompo_scope_chkpt.hunters import (
     BaseHunter,
@@ -34,15 +36,16 @@ BOUNDS = [(0.0, 3.0), (0.0, 4.0)]  # diagonal 5
 def view(opt_id: int = 2, **given: Any) -> OptimizerView:
     """An optimizer as the hunters see it; ``fx`` sets its trajectory and, unless given, more."""
     fx = np.asarray(given.pop("fx", [1.0]), dtype=float)
+    trace = Trace()
     figures: dict[str, Any] = {
         "opt_type": "RandomOptimizer",
         "start_call": 0,
         "n_evals": len(fx),
         "iterations": len(fx),
         "best_fx": float(fx.min()) if len(fx) else math.inf,
-        "fx": fx,
-        "call_ids": np.arange(1, len(fx) + 1),
+        "trace": trace,
     }
+    trace.extend(np.arange(1, len(fx) + 1), fx)
     figures.update(given)
     return OptimizerView(opt_id=opt_id, **figures)
 
@@ -141,6 +144,29 @@ def test_parameter_distance_with_test_all_compares_with_every_other_optimizer():
     assert ParameterDistance(BOUNDS, 0.1, test_all=True).check(everyone)
     alone = hunt(victim, hunter, population=lambda: [hunter, victim])  # never itself
     assert not ParameterDistance(BOUNDS, 0.1, test_all=True).check(alone)
+
+
+def test_a_hunt_unpacks_only_the_trajectories_its_hunters_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unpacked: list[int] = []
+    unpack = PackedTrace.unpack
+
+    def counted(self: PackedTrace) -> tuple[np.ndarray, np.ndarray]:
+        unpacked.append(self.size)
+        return unpack(self)
+
+    monkeypatch.setattr(PackedTrace, "unpack", counted)
+    hunter = view(1, fx=[1.0, 0.5, 0.25], recent_x=[[3.0, 4.0]], recent_fx=[1.0], running=False)
+    hunter.trace.freeze()  # the run's best optimizer ended: its trace is packed
+    victim = view(2, fx=[3.0] * 5, recent_x=[[0.0, 0.0]], recent_fx=[2.0])
+    everyone = hunt(victim, hunter, population=lambda: [hunter, victim])
+    assert not ParameterDistance(BOUNDS, 0.1, test_all=True).check(everyone)
+    assert BestUnmoving(3).check(everyone)  # reads the victim's values only
+    assert unpacked == []
+    assert list(hunter.fx) == [1.0, 0.5, 0.25] and list(hunter.call_ids) == [1, 2, 3]
+    assert unpacked == [3, 3]  # once per column, then kept by the view
+    assert list(hunter.fx) == [1.0, 0.5, 0.25] and unpacked == [3, 3]
 
 
 def test_parameter_distance_needs_points_of_both():
