@@ -87,15 +87,24 @@ def main(argv: list[str]) -> None:
 
 
 # -------------------------------------------------------------------------------------- helpers
-def _rollback_points(work: Path) -> list[tuple[int, str, float]]:
-    """Every row of the rollback files in ``work``: ``(call_id, x hex, fx)``, by ``call_id``."""
+def _rows(path: Path) -> list[tuple[int, str, float]]:
+    """Every valid row of a log or rollback file: ``(call_id, x hex, fx)``, by ``call_id``."""
     rows = []
-    for path in work.glob("glompo_log.rollback-*.h5"):
-        with h5py.File(path, "r") as f:
-            for group in f.values():
-                for row in group["iter_history"][: int(group.attrs["n_rows"])]:
-                    rows.append((int(row["call_id"]), row["x"].tobytes().hex(), float(row["fx"])))
+    with h5py.File(path, "r") as f:
+        for group in f.values():
+            for row in group["iter_history"][: int(group.attrs["n_rows"])]:
+                rows.append((int(row["call_id"]), row["x"].tobytes().hex(), float(row["fx"])))
     return sorted(rows)
+
+
+def _rollback_points(work: Path) -> list[tuple[int, str, float]]:
+    """Every row of the rollback files in ``work``, by ``call_id``."""
+    return sorted(row for path in work.glob("glompo_log.rollback-*.h5") for row in _rows(path))
+
+
+def _log_points(work: Path) -> list[tuple[int, str, float]]:
+    """Every valid row of the log in ``work``: ``(call_id, x hex, fx)``."""
+    return _rows(work / LOG_NAME)
 
 
 def _replayed_messages(work: Path) -> list[int]:
@@ -189,19 +198,25 @@ def test_a_rollback_file_of_another_run_is_never_used(runs: dict[str, Any]) -> N
 
 
 @pytest.mark.slow
-def test_with_threads_replay_serves_every_logged_point_in_any_order(tmp_path: Path) -> None:
+def test_with_threads_replay_serves_the_logged_points_asked_again_in_any_order(
+    tmp_path: Path,
+) -> None:
+    """With threads, which points the resumed run asks again depends on the order results came
+    in (a hunt may stop another optimizer): every logged point it asks is served from the log,
+    none is evaluated again."""
     killed = tmp_path / "killed"
     config = dict(THREADS, kill_at=290)
     killed_in_fresh_process(__file__, ["run", json.dumps(config), str(killed)], hash_seed=6)
     resumed = _resume(killed, tmp_path / "replay", seed=7)
     work = tmp_path / "replay"
-    rolled_back = _rollback_points(work)
-    logged = [row for row in rolled_back if not np.isnan(row[2])]
+    logged = {x: fx for _, x, fx in _rollback_points(work) if not np.isnan(fx)}
     assert len(logged) > 20  # the log was written while the killed run went on
-    assert resumed["evaluations_replayed"] == len(logged)
-    assert len(_replayed_messages(work)) == len(logged)
+    replayed = set(_replayed_messages(work))
+    assert resumed["evaluations_replayed"] == len(replayed) >= len(logged) // 2
+    rows = {call_id: (x, fx) for call_id, x, fx in _log_points(work)}
+    assert all(logged.get(rows[call_id][0]) == rows[call_id][1] for call_id in replayed)
     called = set(called_points(work / "calls_2.txt"))
-    assert called.isdisjoint(row[1] for row in logged)
+    assert called.isdisjoint(logged)
     assert resumed["f_counter"] == THREADS["budget"]
 
 
