@@ -57,10 +57,13 @@ def _archive(run_dir: Path, name: str | None) -> Path:
 
 
 def _log_points(groups: dict[int, Any], after: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Valid points of the log's ``groups`` with ``call_id > after``, per optimizer, in order."""
+    """Points of the log's ``groups`` with ``call_id > after``, per optimizer, in order.
+
+    Failed and ``nan`` evaluations are left out, as the live history leaves them out.
+    """
     points = {}
     for opt_id, rows in groups.items():
-        keep = rows["call_id"] > after
+        keep = (rows["call_id"] > after) & ~np.isnan(rows["fx"])
         if keep.any():
             calls = rows["call_id"][keep].astype(np.int64)
             order = np.argsort(calls, kind="stable")
@@ -72,24 +75,26 @@ def _log_markers(groups: dict[int, Any], state: RunState) -> list[Marker]:
     """The starts and ends of optimizers that the log records and ``state`` does not know yet.
 
     As the live run marks them: a start with the optimizer's type, an end at ``end_call`` with its
-    status as kind, its reason as label, at the optimizer's last value by then. Sorted by
-    evaluation, ends before starts at the same one (an optimizer ends, another takes its place).
+    status as kind, its reason as label, at the optimizer's last value by then (failed and
+    ``nan`` evaluations left out). Sorted by evaluation; at the same one, as the loop does them:
+    optimizers that end, then those that start in order of id, each followed by its end if it
+    ended where it started.
     """
-    found = []
+    found: list[tuple[tuple[int, int, int, int], Marker]] = []
     for opt_id, group in groups.items():
         attrs, known = group["attrs"], state.optimizers.get(opt_id)
+        start = int(attrs["start_call"])
         if known is None:
-            found.append(
-                (0, Marker("started", int(attrs["start_call"]), opt_id, None, attrs["type"]))
-            )
+            marker = Marker("started", start, opt_id, None, str(attrs["type"]))
+            found.append(((start, 1, opt_id, 0), marker))
         end = int(attrs["end_call"])
         status, _, reason = str(attrs["end_reason"]).partition(": ")
         if end >= 0 and (known is None or known.running) and status in MARKER_KINDS:
-            before = group["fx"][group["call_id"] <= end]
-            fx = float(before[-1]) if len(before) else None
-            found.append((-1, Marker(status, end, opt_id, fx, reason)))
-    found.sort(key=lambda item: (item[1].call_id, item[0], item[1].opt_id))
-    return [marker for _, marker in found]
+            valid = (group["call_id"] <= end) & ~np.isnan(group["fx"])
+            fx = float(group["fx"][valid][-1]) if valid.any() else None
+            order = (end, 1, opt_id, 1) if end == start else (end, 0, opt_id, 0)
+            found.append((order, Marker(status, end, opt_id, fx, reason)))
+    return [marker for _, marker in sorted(found, key=lambda item: item[0])]
 
 
 def _history(run_dir: Path, name: str | None) -> tuple[History, dict[str, Any], Path, int]:

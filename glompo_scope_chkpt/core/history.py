@@ -119,24 +119,29 @@ class Trace:
     def __len__(self) -> int:
         return self._size
 
-    def _view(self, column: int) -> np.ndarray:
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluation numbers and values, read-only, read together (a frozen trace unpacks once).
+
+        Views of the trace's arrays unless it is frozen.
+        """
         store = self._store
         if isinstance(store, PackedTrace):
-            view = store.unpack()[column]
+            call_ids, fx = store.unpack()
         else:
-            view = store[column][: self._size]
-        view.flags.writeable = False
-        return view
+            size = self._size
+            call_ids, fx = store[0][:size], store[1][:size]
+        call_ids.flags.writeable = fx.flags.writeable = False
+        return call_ids, fx
 
     @property
     def call_ids(self) -> np.ndarray:
-        """Evaluation numbers, ascending (read-only; a view unless the trace is frozen)."""
-        return self._view(0)
+        """Evaluation numbers, ascending (see :meth:`columns`)."""
+        return self.columns()[0]
 
     @property
     def fx(self) -> np.ndarray:
-        """Function values in evaluation order (read-only; a view unless the trace is frozen)."""
-        return self._view(1)
+        """Function values in evaluation order (see :meth:`columns`)."""
+        return self.columns()[1]
 
     @property
     def first_call(self) -> int:
@@ -147,8 +152,8 @@ class Trace:
     @property
     def last_call(self) -> int:
         """The last evaluation number (the trace must not be empty)."""
-        store = self._store
-        return store.last_call if isinstance(store, PackedTrace) else int(store[0][self._size - 1])
+        size, store = self._size, self._store  # the size first, as another thread reads it
+        return store.last_call if isinstance(store, PackedTrace) else int(store[0][size - 1])
 
     def __getstate__(self) -> dict[str, np.ndarray]:
         return {"call_ids": self.call_ids.copy(), "fx": self.fx.copy()}

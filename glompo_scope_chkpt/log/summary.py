@@ -48,6 +48,8 @@ __all__ = [
 _MAX_LEGEND = 20
 _COLUMNS = 2000
 """Bins of evaluations a trajectory plot draws at most: about two per pixel column of its axes."""
+_BIN_CHUNK = 1 << 16
+"""Points binned at a time: the bins merge the same whatever the chunks."""
 _log = get_logger(__name__)
 
 
@@ -171,7 +173,7 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     last = max((t.last_call for t in traces.values()), default=0)
     width = 1 << max(0, math.ceil(math.log2(max(1, last) / _COLUMNS)))
     for opt_id, trace in traces.items():
-        call_ids, fx = trace.call_ids, trace.fx  # unpacked once (an ended trace is packed)
+        call_ids, fx = trace.columns()  # unpacked once (an ended trace is packed)
         if best:
             fx = np.fmin.accumulate(fx)
         if log_scale:  # as the scope (and GloMPO): a value <= 0 has no place on a log axis
@@ -207,7 +209,8 @@ def _decimated(call_ids: np.ndarray, fx: np.ndarray, width: int) -> tuple[np.nda
     if width == 1 or len(fx) <= 4 * _COLUMNS:
         return call_ids, fx
     bins = Bins(width)
-    bins.add(call_ids, fx)
+    for start in range(0, len(fx), _BIN_CHUNK):  # binning holds ~150 bytes per point it is given
+        bins.add(call_ids[start : start + _BIN_CHUNK], fx[start : start + _BIN_CHUNK])
     return bins.polyline()
 
 
@@ -249,7 +252,8 @@ def _marker_y(history: History, marker: Marker, best: bool) -> float | None:
     trace = history.traces.get(marker.opt_id) if marker.opt_id is not None else None
     if trace is None or not len(trace):
         return marker.fx
-    index = max(0, int(np.searchsorted(trace.call_ids, marker.call_id, side="right")) - 1)
+    call_ids, fx = trace.columns()
+    index = max(0, int(np.searchsorted(call_ids, marker.call_id, side="right")) - 1)
     if best:
-        return float(np.min(trace.fx[: index + 1]))
-    return marker.fx if marker.fx is not None else float(trace.fx[index])
+        return float(np.min(fx[: index + 1]))
+    return marker.fx if marker.fx is not None else float(fx[index])

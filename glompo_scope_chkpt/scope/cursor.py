@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.history import History, Marker
+from ..core.history import History, Marker, Trace
 
 __all__ = ["HistoryCursor", "HistoryDelta"]
 
@@ -78,31 +78,69 @@ class HistoryCursor:
         pending = {}
         for opt_id, trace in self._history.traces.copy().items():
             n, start = len(trace), self._sent.get(opt_id, 0)
-            if n > start:  # read once: a packed trace unpacks on each read
-                pending[opt_id] = (trace.call_ids[start:n], trace.fx[start:n])
+            if n > start:
+                pending[opt_id] = _Unsent(trace, start, n)
         while True:
             cut = _cut(pending, limit)
             points = {}
-            for opt_id, (call_ids, fx) in list(pending.items()):
-                taken = len(fx)
-                if cut is not None:
-                    taken = int(np.searchsorted(call_ids, cut, side="right"))
-                if taken:
-                    points[opt_id] = (call_ids[:taken].copy(), fx[:taken].copy())
-                    self._sent[opt_id] = self._sent.get(opt_id, 0) + taken
-                    pending[opt_id] = (call_ids[taken:], fx[taken:])
-            taken = len(left)
+            for opt_id, unsent in list(pending.items()):
+                taken = unsent.take(cut)
+                if taken is not None:
+                    points[opt_id] = taken
+                    self._sent[opt_id] = unsent.start
+                if not len(unsent):
+                    del pending[opt_id]
+            taken_markers = len(left)
             if cut is not None:
-                taken = next((i for i, m in enumerate(left) if m.call_id > cut), taken)
-            piece, left = HistoryDelta(points, left[:taken], cut), left[taken:]
-            self._markers += taken
+                taken_markers = next((i for i, m in enumerate(left) if m.call_id > cut), len(left))
+            piece, left = HistoryDelta(points, left[:taken_markers], cut), left[taken_markers:]
+            self._markers += taken_markers
             yield piece
             if cut is None:
                 return
 
 
-def _cut(pending: dict[int, tuple[np.ndarray, np.ndarray]], limit: int | None) -> int | None:
+class _Unsent:
+    """The points ``[start, stop)`` of a trace not handed out yet.
+
+    They are read from the trace only when a piece reaches them: a packed (ended) trace is then
+    unpacked once, and a resumed session catching up its whole history never holds every ended
+    trace unpacked at once.
+    """
+
+    __slots__ = ("_columns", "start", "stop", "trace")
+
+    def __init__(self, trace: Trace, start: int, stop: int) -> None:
+        self.trace, self.start, self.stop = trace, start, stop
+        self._columns: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def first_call(self) -> int:
+        """The evaluation number of the first point not handed out."""
+        if self._columns is None and self.start == 0:
+            return self.trace.first_call
+        return int(self._read()[0][0])
+
+    def _read(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._columns is None:
+            call_ids, fx = self.trace.columns()
+            self._columns = (call_ids[self.start : self.stop], fx[self.start : self.stop])
+        return self._columns
+
+    def take(self, cut: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Hand out (copies of) the points up to ``cut`` (all without one), or ``None`` if none."""
+        if cut is not None and self.first_call() > cut:
+            return None
+        call_ids, fx = self._read()
+        n = len(fx) if cut is None else int(np.searchsorted(call_ids, cut, side="right"))
+        self._columns, self.start = (call_ids[n:], fx[n:]), self.start + n
+        return call_ids[:n].copy(), fx[:n].copy()
+
+
+def _cut(pending: dict[int, _Unsent], limit: int | None) -> int | None:
     """Where the next piece of the ``pending`` points ends: ``None`` if they fit in ``limit``."""
-    if limit is None or sum(len(fx) for _, fx in pending.values()) <= limit:
+    if limit is None or sum(len(unsent) for unsent in pending.values()) <= limit:
         return None
-    return min(int(call_ids[0]) for call_ids, _ in pending.values() if len(call_ids)) + limit - 1
+    return min(unsent.first_call() for unsent in pending.values()) + limit - 1

@@ -99,3 +99,32 @@ def test_render_marks_what_the_log_records_past_the_checkpoint(tmp_path: Path) -
 
 if __name__ == "__main__":
     print(__import__("json").dumps(_run(Path(sys.argv[1]), int(sys.argv[2]))), flush=True)
+
+
+def test_failed_evaluations_in_the_log_are_neither_points_nor_marker_values() -> None:
+    from glompo_scope_chkpt.cli.render import _log_markers, _log_points
+    from glompo_scope_chkpt.core.state import RunState
+
+    def group(start: int, end: int, reason: str, rows: list[tuple[int, float]]) -> dict:
+        calls, fx = (np.array(column) for column in zip(*rows, strict=True))
+        attrs = {"type": "RandomOptimizer", "start_call": start, "end_call": end}
+        return {"attrs": {**attrs, "end_reason": reason}, "call_id": calls, "fx": fx}
+
+    groups = {  # optimizer 1 crashed at its failed evaluation 13; 2 ended where it started
+        1: group(10, 13, "crashed: evaluation 13 failed", [(11, 4.0), (12, 3.0), (13, np.nan)]),
+        2: group(13, 13, "crashed: ask() raised", [(13, np.nan)]),
+        3: group(13, -1, "", [(14, 2.0)]),
+    }
+    points = _log_points(groups, 10)
+    assert {k: (list(c), list(f)) for k, (c, f) in points.items()} == {
+        1: ([11, 12], [4.0, 3.0]),
+        3: ([14], [2.0]),
+    }
+    markers = _log_markers(groups, RunState(key="k", rng=np.random.default_rng(0)))
+    assert [(m.kind, m.call_id, m.opt_id, m.fx) for m in markers] == [
+        ("started", 10, 1, None),
+        ("crashed", 13, 1, 3.0),  # its last value, as the live run marked it
+        ("started", 13, 2, None),
+        ("crashed", 13, 2, None),  # ended where it started, before the next one started
+        ("started", 13, 3, None),
+    ]

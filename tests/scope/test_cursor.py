@@ -67,3 +67,30 @@ def test_what_is_not_taken_comes_with_the_next_read() -> None:
     assert sorted(itertools.chain(*points.values())) == list(range(1, 15_001))
     assert markers == history.markers
     assert not cursor.delta()
+
+
+def test_ended_traces_are_unpacked_only_when_a_piece_reaches_them_and_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glompo_scope_chkpt.core.packed_trace import PackedTrace
+
+    unpacked: list[int] = []
+    unpack = PackedTrace.unpack
+
+    def counted(self: PackedTrace) -> tuple[np.ndarray, np.ndarray]:
+        unpacked.append(self.first_call)
+        return unpack(self)
+
+    monkeypatch.setattr(PackedTrace, "unpack", counted)
+    history = History()
+    for opt_id in range(10):  # ten ended optimizers one after the other, 1,000 points each
+        for call_id in range(opt_id * 1000 + 1, opt_id * 1000 + 1001):
+            history.add_point(opt_id, call_id, float(call_id % 97))
+        history.freeze([opt_id])
+    pieces = HistoryCursor(history).deltas(1500)  # a resumed session catching up
+    first = next(pieces)
+    assert sorted(first.points) == [0, 1] and unpacked == [1, 1001]
+    rest = list(pieces)
+    assert unpacked == [1 + 1000 * k for k in range(10)]  # each trace once, in order
+    points, _ = _joined([first, *rest])
+    assert points == {k: list(range(k * 1000 + 1, k * 1000 + 1001)) for k in range(10)}
