@@ -43,7 +43,12 @@ the rows buffered, a failure inside HDF5 abandons the file, closed without writi
   reopening per batch adds ~0.2 ms and lets a reader's lock stop the run, so the file stays
   open (locked) between flushes. A live look, best effort: ``h5py.File(p, 'r', locking=False)``.
 * 50 SIGKILLs at random times during continuous writing (20 optimizers, a flush every 5,000
-  rows) left every file readable, holding every row up to its last flush.
+  rows) left every file readable, holding every row up to its last flush. A kill in the middle
+  of a flush can still leave the file unreadable, since HDF5 writes its metadata in place: 4 of
+  210 SIGKILLs of a process doing nothing but writes (a new optimizer group and a flush every
+  1-30 rows) did (a torn link index, a truncated file), and resuming then fails with a
+  :class:`~glompo_scope_chkpt.errors.LogFileError` naming the file. The log therefore flushes as
+  rarely as replay allows: once a second, or when about 4 MiB of rows are buffered.
 
 Chunks hold about 128 KiB of rows, uncompressed (partial chunks are rewritten at each flush).
 The log is not thread-safe: call it from the manager's thread.
