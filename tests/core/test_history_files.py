@@ -308,3 +308,17 @@ def test_checkpoint_size_is_flat_in_the_number_of_evaluations(tmp_path):
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+@pytest.mark.parametrize("source", ["file", "embedded"])
+def test_history_is_read_a_bounded_block_at_a_time(tmp_path: Path, source: str) -> None:
+    """A self-contained checkpoint's embedded history too: never the whole of it at once."""
+    from glompo_scope_chkpt.core.journal.reader import _BLOCK, _Part
+
+    data = bytes(range(256)) * (3 * _BLOCK // 256 + 7)
+    path = tmp_path / "history_points.bin"
+    path.write_bytes(data)
+    part = _Part(path, 5) if source == "file" else _Part(data, 5)
+    blocks = list(part.blocks(len(data) - 9))
+    assert max(len(block) for block in blocks) <= _BLOCK and len(blocks) == 4
+    assert b"".join(blocks) == data[5:-4]

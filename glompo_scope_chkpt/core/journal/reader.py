@@ -49,8 +49,11 @@ class _Part:
         return max(0, min(end, self.stop if self.stop is not None else end) - self.start)
 
     def blocks(self, size: int) -> Iterator[bytes]:
+        """The first ``size`` bytes of the part, at most :data:`_BLOCK` bytes at a time."""
         if isinstance(self.source, bytes):
-            yield self.source[self.start : self.start + size]
+            data = memoryview(self.source)[self.start : self.start + size]
+            for first in range(0, len(data), _BLOCK):
+                yield bytes(data[first : first + _BLOCK])
             return
         with open(self.source, "rb") as handle:
             handle.seek(self.start)
