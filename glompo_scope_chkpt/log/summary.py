@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,14 +163,14 @@ def _draw(axes: Axes, history: History, best: bool, log_scale: bool) -> None:
     """Draw one trajectory plot on ``axes``."""
     from ..scope.colours import assign_colours, history_spans
     from ..scope.legend import optimizer_label, optimizer_types
-    from ..scope.limits import fitted_high
+    from ..scope.limits import bin_width, fitted_high
 
     traces = {opt_id: t for opt_id, t in sorted(history.traces.items()) if len(t)}
     colours = assign_colours(history_spans(history))  # the scope's colours
     types = optimizer_types(history.markers)
     labelled = len(traces) <= _MAX_LEGEND
     last = max((t.last_call for t in traces.values()), default=0)
-    width = 1 << max(0, math.ceil(math.log2(max(1, last) / _COLUMNS)))
+    width = bin_width(last, _COLUMNS)
     for opt_id, trace in traces.items():
         call_ids, fx = trace.columns()  # unpacked once (an ended trace is packed)
         if best:
