@@ -9,7 +9,6 @@ record to the history files beside the checkpoints, and a checkpoint stores how 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -296,13 +295,6 @@ class History:
         if self.sink is not None:
             self.sink.marker(marker)
         return marker
-
-    def freeze(self, opt_ids: Iterable[int]) -> None:
-        """Pack the traces of these optimizers, which ended (see :meth:`Trace.freeze`)."""
-        for opt_id in opt_ids:
-            trace = self.traces.get(opt_id)
-            if trace is not None:
-                trace.freeze()
 
     def kills_at_convergence(self) -> list[int]:
         """For each optimizer that converged, in order, how many had been killed by then."""

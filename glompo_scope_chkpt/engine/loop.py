@@ -453,7 +453,8 @@ class Session:
         trace = st.history.traces.get(record.opt_id)
         fx = float(trace.fx[-1]) if trace is not None and len(trace) else None
         marker = st.history.add_marker(status, st.f_counter, record.opt_id, fx, reason)
-        st.history.freeze([record.opt_id])
+        if trace is not None:
+            trace.freeze()
         if self.movie is not None:
             self.movie.notify_marker(marker)
         if self.log is not None:

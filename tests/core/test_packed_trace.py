@@ -77,7 +77,7 @@ def test_the_cursor_delivers_the_points_of_a_trace_frozen_before_it_read_them() 
     assert list(cursor.delta().points[1][0]) == list(range(1, 11))
     for call_id in range(11, 21):
         history.add_point(1, call_id, float(call_id))
-    history.freeze([1])
+    history.traces[1].freeze()
     ids, values = cursor.delta().points[1]
     assert list(ids) == list(range(11, 21)) and list(values) == list(map(float, range(11, 21)))
     assert not cursor.delta()  # nothing more, and the packed trace is not read again

@@ -9,6 +9,7 @@ import pytest
 
 from glompo_scope_chkpt.core.history import History, Marker
 from glompo_scope_chkpt.scope.cursor import HistoryCursor, HistoryDelta
+from tests.helpers.unpacks import count_unpacks
 
 
 def _history(n: int, start: int = 1, history: History | None = None) -> History:
@@ -72,25 +73,16 @@ def test_what_is_not_taken_comes_with_the_next_read() -> None:
 def test_ended_traces_are_unpacked_only_when_a_piece_reaches_them_and_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from glompo_scope_chkpt.core.packed_trace import PackedTrace
-
-    unpacked: list[int] = []
-    unpack = PackedTrace.unpack
-
-    def counted(self: PackedTrace) -> tuple[np.ndarray, np.ndarray]:
-        unpacked.append(self.first_call)
-        return unpack(self)
-
-    monkeypatch.setattr(PackedTrace, "unpack", counted)
+    unpacked = count_unpacks(monkeypatch)
     history = History()
     for opt_id in range(10):  # ten ended optimizers one after the other, 1,000 points each
         for call_id in range(opt_id * 1000 + 1, opt_id * 1000 + 1001):
             history.add_point(opt_id, call_id, float(call_id % 97))
-        history.freeze([opt_id])
+        history.traces[opt_id].freeze()
     pieces = HistoryCursor(history).deltas(1500)  # a resumed session catching up
     first = next(pieces)
-    assert sorted(first.points) == [0, 1] and unpacked == [1, 1001]
+    assert sorted(first.points) == [0, 1] and [p.first_call for p in unpacked] == [1, 1001]
     rest = list(pieces)
-    assert unpacked == [1 + 1000 * k for k in range(10)]  # each trace once, in order
+    assert [p.first_call for p in unpacked] == [1 + 1000 * k for k in range(10)]  # once each
     points, _ = _joined([first, *rest])
     assert points == {k: list(range(k * 1000 + 1, k * 1000 + 1001)) for k in range(10)}
