@@ -262,8 +262,9 @@ def _keep_from_child_programs(handle: h5py.File) -> None:
         os.set_inheritable(handle.id.get_vfd_handle(), False)
 
 
-def validate_args(key: str, n_params: int, buffer_rows: int, f_counter: int) -> None:
-    """Check the arguments of :meth:`.OptimizationLog.create` and ``resume``.
+def validate_args(key: str, n_params: int, buffer_rows: int | None, f_counter: int) -> None:
+    """Check the arguments of :meth:`.OptimizationLog.create` and ``resume`` (``buffer_rows``
+    ``None``: the default).
 
     Raises
     ------
@@ -272,7 +273,8 @@ def validate_args(key: str, n_params: int, buffer_rows: int, f_counter: int) -> 
     """
     if not isinstance(key, str) or not key:
         raise InvalidSettingError(f"The log key must be a non-empty string, not {key!r}.")
-    if int(n_params) < 1 or int(buffer_rows) < 1 or int(f_counter) < 0:
+    too_few_rows = buffer_rows is not None and int(buffer_rows) < 1
+    if int(n_params) < 1 or too_few_rows or int(f_counter) < 0:
         raise InvalidSettingError(
             f"Need n_params >= 1, buffer_rows >= 1 and f_counter >= 0; got {n_params}, "
             f"{buffer_rows}, {f_counter}."

@@ -92,9 +92,9 @@ __all__ = ["LOG_FILENAME", "LOG_FORMAT", "OptimizationLog", "read_log"]
 
 _BUFFER_BYTES = 4 << 20
 """Rows buffered between two writes by default, in bytes. Every write flushes HDF5's metadata,
-and a process killed in the middle of that flush can leave the file unreadable (measured: 1 in 60
-kills of a process doing nothing but such writes). With a cheap objective a buffer of 1,024 rows
-filled 20 times a second; with this one the loop's once-a-second write comes first."""
+and a process killed in the middle of that flush can leave the file unreadable (see the module's
+notes). With a cheap objective a buffer of 1,024 rows filled 20 times a second; with this one
+the loop's once-a-second write comes first."""
 
 
 def _buffer_rows(n_params: int, given: int | None) -> int:
@@ -171,7 +171,7 @@ class OptimizationLog:
             If an argument is invalid or ``metadata`` uses a reserved name.
         """
         path = Path(path)
-        validate_args(key, n_params, 1024 if buffer_rows is None else buffer_rows, 0)
+        validate_args(key, n_params, buffer_rows, 0)
         buffer_rows = _buffer_rows(n_params, buffer_rows)
         if path.exists():
             raise LogFileError(f"The log {path} already exists; move it away or resume it.")
@@ -203,7 +203,7 @@ class OptimizationLog:
             If an argument is invalid.
         """
         path = Path(path)
-        validate_args(key, n_params, 1024 if buffer_rows is None else buffer_rows, f_counter)
+        validate_args(key, n_params, buffer_rows, f_counter)
         buffer_rows = _buffer_rows(n_params, buffer_rows)
         if not path.exists():
             warnings.warn(
