@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from glompo_scope_chkpt.core.history import Trace
-from glompo_scope_chkpt.core.packed_trace import PackedTrace
 from glompo_scope_chkpt.errors import InvalidSettingError
 from glompo_scope_chkpt.hunters import (
     BaseHunter,
@@ -29,6 +28,7 @@ from glompo_scope_chkpt.hunters import (
     ValueAnnealing,
 )
 from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
+from tests.helpers.unpacks import count_unpacks
 
 BOUNDS = [(0.0, 3.0), (0.0, 4.0)]  # diagonal 5
 
@@ -149,14 +149,7 @@ def test_parameter_distance_with_test_all_compares_with_every_other_optimizer():
 def test_a_hunt_unpacks_only_the_trajectories_its_hunters_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    unpacked: list[int] = []
-    unpack = PackedTrace.unpack
-
-    def counted(self: PackedTrace) -> tuple[np.ndarray, np.ndarray]:
-        unpacked.append(self.size)
-        return unpack(self)
-
-    monkeypatch.setattr(PackedTrace, "unpack", counted)
+    unpacked = count_unpacks(monkeypatch)
     hunter = view(1, fx=[1.0, 0.5, 0.25], recent_x=[[3.0, 4.0]], recent_fx=[1.0], running=False)
     hunter.trace.freeze()  # the run's best optimizer ended: its trace is packed
     victim = view(2, fx=[3.0] * 5, recent_x=[[0.0, 0.0]], recent_fx=[2.0])
@@ -165,8 +158,8 @@ def test_a_hunt_unpacks_only_the_trajectories_its_hunters_read(
     assert BestUnmoving(3).check(everyone)  # reads the victim's values only
     assert unpacked == []
     assert list(hunter.fx) == [1.0, 0.5, 0.25] and list(hunter.call_ids) == [1, 2, 3]
-    assert unpacked == [3, 3]  # once per column, then kept by the view
-    assert list(hunter.fx) == [1.0, 0.5, 0.25] and unpacked == [3, 3]
+    assert [packed.size for packed in unpacked] == [3, 3]  # once per column, then kept
+    assert list(hunter.fx) == [1.0, 0.5, 0.25] and len(unpacked) == 2
 
 
 def test_parameter_distance_needs_points_of_both():
