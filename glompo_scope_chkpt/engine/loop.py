@@ -152,8 +152,8 @@ class Session:
             goes_on = "" if last else ", the optimization continues"
             warnings.warn(f"Checkpoint failed{goes_on}: {exc}", stacklevel=2)
             return exc.written
-        finally:
-            self.last_checkpoint_time = time.monotonic()
+        finally:  # a checkpoint writes the log first: the next timed write is a while after it
+            self.last_checkpoint_time = self.last_log_write = time.monotonic()
         return path
 
     # ------------------------------------------------------------------------------- the loop

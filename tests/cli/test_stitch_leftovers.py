@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from glompo_scope_chkpt.cli.stitch_movies import main
-from tests.helpers.leftovers import holding, kill_tree, leave_behind, temp_names, wait_for
+from tests.helpers.leftovers import holding, kill_when, leave_behind, temp_names
 from tests.helpers.media import make_run, make_segment
 
 
@@ -24,8 +24,7 @@ def test_a_stitch_killed_midway_is_cleaned_up_by_the_next_stitch(tmp_path, capsy
     )
     # killed while it writes both its movie and its work folder (the movie's temp file comes
     # and goes between ffmpeg's steps)
-    wait_for(lambda: sorted(p.is_dir() for p in temp_names(work, proc.pid)) == [False, True], proc)
-    kill_tree(proc)
+    kill_when(lambda: sorted(p.is_dir() for p in temp_names(work, proc.pid)) == [False, True], proc)
     left = temp_names(work, proc.pid)
     assert sorted(p.is_dir() for p in left) == [False, True], left  # the movie, the work folder
     left += leave_behind(chk / "movie_manifest.json", segments / "glomporecording.0006.final.ts")

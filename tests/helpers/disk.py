@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,18 +70,21 @@ def fill(path: Path) -> None:
 class FillsDisk:
     """``rastrigin`` that fills the disk of ``filler`` at call ``at`` and frees it at ``free_at``.
 
-    At call ``kill_at`` it SIGKILLs its own process instead. The calls count from 1 in each
-    process; 0 never fills (frees, kills).
+    The call that fills lasts ``stall`` seconds longer. At call ``kill_at`` it SIGKILLs its own
+    process instead. The calls count from 1 in each process; 0 never fills (frees, kills).
     """
 
-    def __init__(self, filler: str, at: int = 0, free_at: int = 0, kill_at: int = 0) -> None:
+    def __init__(
+        self, filler: str, at: int = 0, free_at: int = 0, kill_at: int = 0, stall: float = 0.0
+    ) -> None:
         self.filler, self.at, self.free_at, self.kill_at = filler, at, free_at, kill_at
-        self.calls = 0
+        self.stall, self.calls = stall, 0
 
     def __call__(self, x: np.ndarray) -> float:
         self.calls += 1
         if self.calls == self.at:
             fill(Path(self.filler))
+            time.sleep(self.stall)
         if self.calls == self.free_at:
             Path(self.filler).unlink()
         if self.calls == self.kill_at:
@@ -99,6 +103,7 @@ def run(
     raise_checkpoint_fail: bool = True,
     calls: int = 2000,
     kill_at: int = 0,
+    stall: float = 0.0,
 ) -> dict[str, Any]:
     """Start (or resume, from the newest checkpoint) a seeded serial run in ``work``."""
     from glompo_scope_chkpt import CheckpointingControl, GloMPOManager
@@ -107,7 +112,7 @@ def run(
     from glompo_scope_chkpt.opt_selectors import CycleSelector
     from glompo_scope_chkpt.optimizers import CMAOptimizer, RandomOptimizer
 
-    task = FillsDisk(filler, at, free_at, kill_at)
+    task = FillsDisk(filler, at, free_at, kill_at, stall)
     checkpoints = Path(work) / "checkpoints"
     if resume:
         manager = GloMPOManager.load_manager(checkpoints, task=task)

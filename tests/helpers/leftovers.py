@@ -44,9 +44,7 @@ def read_until_ready(proc: subprocess.Popen) -> list[str]:
 
 def kill_tree(proc: subprocess.Popen) -> None:
     """SIGKILL ``proc`` and every process below it at once (a scheduler's hard kill); reap it."""
-    for pid in [proc.pid, *descendants(proc.pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    _signal([proc.pid, *descendants(proc.pid)], signal.SIGKILL)
     proc.communicate(timeout=60)
 
 
@@ -57,6 +55,31 @@ def wait_for(found: Callable[[], bool], proc: subprocess.Popen, timeout: float =
         assert proc.poll() is None, "the process ended before the awaited moment"
         assert time.monotonic() < end, "the awaited moment never came"
         time.sleep(0.001)
+
+
+def kill_when(found: Callable[[], bool], proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """SIGKILL ``proc``'s tree at a moment ``found`` is true; fail if ``proc`` ends first.
+
+    Each look is taken with the tree stopped (SIGSTOP), so what was found is what the kill
+    leaves: files that come and go cannot go between the look and the kill.
+    """
+    end = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, "the process ended before the awaited moment"
+        tree = [proc.pid, *descendants(proc.pid)]
+        _signal(tree, signal.SIGSTOP)
+        if found():
+            kill_tree(proc)
+            return
+        _signal(tree, signal.SIGCONT)
+        assert time.monotonic() < end, "the awaited moment never came"
+        time.sleep(0.001)
+
+
+def _signal(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def temp_names(folder: Path, pid: int | None = None) -> list[Path]:

@@ -100,11 +100,22 @@ def test_a_run_that_outgrows_its_disk_resumes_on_a_larger_one(
 def test_a_checkpoint_that_finds_the_disk_full_only_warns_when_asked(
     tmp_path: Path, reference: Callable[[int], dict[str, Any]]
 ) -> None:
-    """raise_checkpoint_fail=False: the checkpoint fails, the run goes on once space is back."""
+    """raise_checkpoint_fail=False: the checkpoint fails, the run goes on once space is back.
+
+    The disk is full from evaluation 1,000 (whose checkpoint then fails) to 1,004, a pass or two
+    of the serial loop (3 evaluations each) after it. Evaluation 1,000 lasts over a second, so
+    the loop's timed log write, which would end the run on the full disk, is due at once unless
+    it counts its second from the checkpoint's own write of the log.
+    """
     with small_tmpfs(tmp_path / "disk", "16m") as disk:
         work, filler = disk / "run", disk / "filler"
         done = run_process(
-            work=str(work), filler=str(filler), at=990, free_at=1100, raise_checkpoint_fail=False
+            work=str(work),
+            filler=str(filler),
+            at=1000,
+            free_at=1004,
+            stall=1.2,
+            raise_checkpoint_fail=False,
         )
         assert done.returncode == 0, done.stderr
         assert "Checkpoint failed, the optimization continues" in done.stderr

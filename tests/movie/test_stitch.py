@@ -76,6 +76,28 @@ def test_reencode_keeps_every_frame_at_one_rate(tmp_path):
     assert decode(tmp_path / "out.mp4") == (20, "")
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".webm", ".gif"])
+def test_parts_of_one_frame_in_a_row_each_keep_their_frame(tmp_path, suffix):
+    """A run ended one frame after a checkpoint leaves one-frame segments side by side."""
+    one = make_segment(tmp_path / "one.ts", 1, size=SMALL)
+    other = make_segment(tmp_path / "other.ts", 1, size=(200, 150))
+    rest = make_segment(tmp_path / "rest.ts", 12, size=(200, 150))
+    out = tmp_path / f"out{suffix}"
+    report = stitch([one, other, rest, one], out)
+    assert (report.mode_used, report.frames, report.expected_frames) == ("reencode", 15, 15)
+    assert decode(out) == (15, "")
+
+
+def test_a_file_given_twice_is_stitched_twice(tmp_path):
+    a = make_segment(tmp_path / "a.ts", 4, size=SMALL)
+    b = make_segment(tmp_path / "b.ts", 3, size=(200, 150))
+    report = stitch([a, b, a, tmp_path / "." / "a.ts"], tmp_path / "out.mp4")
+    assert (report.mode_used, report.frames) == ("reencode", 15)
+    assert decode(tmp_path / "out.mp4") == (15, "")
+    assert stitch([a, a], tmp_path / "copied.mp4").mode_used == "copy"
+    assert decode(tmp_path / "copied.mp4") == (8, "")
+
+
 def test_asking_for_another_rate_reencodes(tmp_path):
     inputs = [make_segment(tmp_path / f"{i}.ts", 10, size=SMALL) for i in range(2)]
     report = stitch(inputs, tmp_path / "out.mp4", fps=20)

@@ -9,6 +9,7 @@ picture, not a fixed web palette). Chapters are added as an FFmpeg metadata inpu
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -47,19 +48,15 @@ def _joined(parts: Sequence[VideoInfo], plan: Plan, to_rgb: bool) -> Any:
     rate = str(Fraction(fps).limit_denominator(100_000))
     scale = _READ_RGB if to_rgb else SCALE_TO_OURS
     streams = []
-    for info in parts:
-        stream = (
-            ffmpeg.input(str(info.path.resolve()))
-            .video.filter("setpts", "PTS-STARTPTS")
-            .filter(
-                "scale",
-                width,
-                height,
-                force_original_aspect_ratio="decrease",
-                force_divisible_by=2,
-                flags="lanczos",  # a part drawn at a lower dpi is enlarged without visible blur
-                **scale,
-            )
+    for source in _sources(parts):
+        stream = source.filter("setpts", "PTS-STARTPTS").filter(
+            "scale",
+            width,
+            height,
+            force_original_aspect_ratio="decrease",
+            force_divisible_by=2,
+            flags="lanczos",  # a part drawn at a lower dpi is enlarged without visible blur
+            **scale,
         )
         if to_rgb:
             stream = stream.filter("format", pix_fmts="rgb24")
@@ -69,7 +66,30 @@ def _joined(parts: Sequence[VideoInfo], plan: Plan, to_rgb: bool) -> Any:
             for name, step in tagging_filters():
                 stream = stream.filter(name, **step)
         streams.append(stream)
-    return ffmpeg.concat(*streams, v=1, a=0) if len(streams) > 1 else streams[0]
+    if len(streams) == 1:
+        return streams[0]
+    # concat times a part by its last frame's timestamp, so a part of one frame lasts nothing
+    # and its frame shares a timestamp with the next part's first, which the encoder then drops:
+    # every part is at the output's rate already, so the frames are numbered again
+    return ffmpeg.concat(*streams, v=1, a=0).filter("setpts", f"N/({rate})/TB")
+
+
+def _sources(parts: Sequence[VideoInfo]) -> list[Any]:
+    """The video stream of each part; a file given more than once is read once and split."""
+    import ffmpeg
+
+    paths = [str(info.path.resolve()) for info in parts]
+    uses = Counter(paths)
+    splits = {path: ffmpeg.input(path).video.split() for path, n in uses.items() if n > 1}
+    taken: Counter[str] = Counter()
+    sources = []
+    for path in paths:
+        if path in splits:
+            sources.append(splits[path][taken[path]])
+            taken[path] += 1
+        else:
+            sources.append(ffmpeg.input(path).video)
+    return sources
 
 
 def reencode_args(
