@@ -1,11 +1,11 @@
 """The name of every file and folder a run writes, defined once.
 
-In the working directory: the HDF5 log and the rollback files beside it, the YAML summary and the
-trajectory plots, the result of ``glompo-scope-chkpt run``, the stitched movie and its last
-picture. In the checkpointing directory (``checkpoints`` in the working directory unless the
-user names another): the checkpoint archives, the movie manifest, the folder of movie
-segments and the run's append-only history files. Every module that writes, reads, lists or
-removes one of these files takes its name from here.
+In the working directory: the HDF5 log with its undo journal and the rollback files beside it,
+the YAML summary and the trajectory plots, the result of ``glompo-scope-chkpt run``, the
+stitched movie and its last picture. In the checkpointing directory (``checkpoints`` in the
+working directory unless the user names another): the checkpoint archives, the movie manifest,
+the folder of movie segments and the run's append-only history files. Every module that writes,
+reads, lists or removes one of these files takes its name from here.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "rollback_name",
     "segment_name",
     "still_name",
+    "undo_name",
 ]
 
 # ------------------------------------------------------------------------- working directory
@@ -51,7 +52,20 @@ TRAJECTORY_BEST_FILENAME = "trajectories_best.png"
 """Every optimizer's best value so far (``summary_files >= 2``)."""
 RESULT_FILENAME = "glompo_result.json"
 """The outcome recorded by ``glompo-scope-chkpt run``."""
-OUTPUT_FILES = (LOG_FILENAME, SUMMARY_FILENAME, TRAJECTORY_FILENAME, TRAJECTORY_BEST_FILENAME)
+
+
+def undo_name(log: PurePath) -> str:
+    """Name of the undo journal beside ``log``: the old bytes of a write in progress."""
+    return f"{log.name}.undo"
+
+
+OUTPUT_FILES = (
+    LOG_FILENAME,
+    undo_name(PurePath(LOG_FILENAME)),
+    SUMMARY_FILENAME,
+    TRAJECTORY_FILENAME,
+    TRAJECTORY_BEST_FILENAME,
+)
 """The files a run writes in its working directory under fixed names (the movie aside)."""
 
 DEFAULT_MOVIE = "glomporecording.mp4"

@@ -18,7 +18,8 @@ import h5py
 import numpy as np
 
 from .appender import GroupAppender
-from .format import GROUP_PREFIX, MSG_DTYPE, chunk_rows, create_optimizer_group, fsync_file
+from .format import GROUP_PREFIX, MSG_DTYPE, chunk_rows, create_optimizer_group
+from .handle import LogFile
 from .space import METADATA_BYTES, SpaceClaim, chunks_bytes
 
 __all__ = ["Batch", "BatchWriter", "split_by_optimizer"]
@@ -83,7 +84,7 @@ class BatchWriter:
         The open groups of running optimizers.
     """
 
-    def __init__(self, handle: h5py.File, dtype: np.dtype) -> None:
+    def __init__(self, handle: LogFile, dtype: np.dtype) -> None:
         self.file, self.dtype = handle, dtype
         self.mtype = h5py.h5t.py_create(dtype)
         self.space = SpaceClaim(handle)
@@ -104,10 +105,10 @@ class BatchWriter:
         self.space.claim(self.file, self._bytes(batch))
         touched = self._write_data(batch)
         if durable:
-            fsync_file(self.file)
+            self.file.sync()
         self._write_counts(batch, touched)
         if durable:
-            fsync_file(self.file)
+            self.file.sync()
         self.space.settle()
 
     def _bytes(self, batch: Batch) -> int:

@@ -8,7 +8,6 @@ optimizer groups; turning values into attributes. :func:`read_log` (also importa
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from .._fileio import atomic_path
 from .._logging import get_logger
 from .._run_files import LOG_FILENAME
 from ..errors import InvalidSettingError, LogFileError
+from .undo import open_restored
 
 __all__ = [
     "CHUNK_BYTES",
@@ -39,10 +39,8 @@ __all__ = [
     "chunk_rows",
     "create_log_file",
     "create_optimizer_group",
-    "fsync_file",
     "new_dataset",
     "now_iso",
-    "open_for_writing",
     "package_version",
     "read_log",
     "ROWS_ATTR",
@@ -188,22 +186,6 @@ def append_messages(ds: h5py.Dataset, start: int, items: list[tuple[int, str]]) 
     return stop
 
 
-def fsync_file(handle: h5py.File) -> None:
-    """``fsync`` the open file behind ``handle`` (flush it first).
-
-    Raises
-    ------
-    OSError
-        If the disk refuses it (an I/O error).
-    """
-    try:
-        fd = handle.id.get_vfd_handle()
-    except (OSError, TypeError, ValueError):  # pragma: no cover - drivers without a descriptor
-        logger.debug("fsync not available for %s", handle.filename)
-        return
-    os.fsync(fd)
-
-
 def create_log_file(
     path: Path, key: str, n_params: int, metadata: Mapping[str, Any], started_at_call: int
 ) -> None:
@@ -231,35 +213,6 @@ def create_log_file(
         )
         f.attrs.update(values)
     logger.info("Created log %s", path)
-
-
-def open_for_writing(path: Path) -> h5py.File:
-    """Open an existing log read-write.
-
-    Raises
-    ------
-    LogFileError
-        If it cannot be opened (damaged, or locked by a reader).
-    """
-    try:
-        handle = h5py.File(path, "r+", libver=LIBVER)
-    except OSError as err:
-        raise LogFileError(
-            f"The log {path} cannot be opened for writing ({err}); close any program reading it."
-        ) from err
-    _keep_from_child_programs(handle)
-    return handle
-
-
-def _keep_from_child_programs(handle: h5py.File) -> None:
-    """Mark the file's descriptor close-on-exec (HDF5 opens it without ``O_CLOEXEC``).
-
-    Otherwise a program started while the log is open inherits the descriptor and HDF5's lock on
-    it: an MPI process manager spawned by ``mpi4py.futures`` outlives the run, and the next
-    open of the log failed with "unable to lock file".
-    """
-    with contextlib.suppress(AttributeError, OSError, ValueError, TypeError):
-        os.set_inheritable(handle.id.get_vfd_handle(), False)
 
 
 def validate_args(key: str, n_params: int, buffer_rows: int | None, f_counter: int) -> None:
@@ -296,7 +249,7 @@ def read_log(path: str | os.PathLike[str]) -> dict[str, Any]:
         If the file cannot be read, or is not laid out as a log.
     """
     try:
-        with h5py.File(path, "r") as f:
+        with open_restored(Path(path)) as f:
             out: dict[str, Any] = {"attrs": _plain_attrs(f.attrs), "optimizers": {}}
             for name, group in f.items():
                 if name.startswith(GROUP_PREFIX):

@@ -25,15 +25,14 @@ from .format import (
     MSGS_ATTR,
     NOT_ENDED,
     ROWS_ATTR,
-    fsync_file,
     logger,
     new_dataset,
     now_iso,
-    open_for_writing,
     package_version,
     valid_sizes,
 )
-from .space import METADATA_BYTES, SpaceClaim, abandon, failed_write
+from .handle import LogFile, open_for_writing
+from .space import METADATA_BYTES, SpaceClaim, failed_write
 from .survey import LogSurvey, survey_log
 
 __all__ = ["open_for_resume", "roll_back"]
@@ -43,7 +42,7 @@ _COPY_BLOCK = 65_536
 
 def open_for_resume(
     path: Path, key: str, n_params: int, f_counter: int, checkpoint_name: str
-) -> h5py.File:
+) -> LogFile:
     """Check the existing log ``path``, open it for writing and roll it back to ``f_counter``.
 
     The whole log is checked read-only first (:func:`.survey.survey_log`); only a log that
@@ -152,7 +151,7 @@ def _write_rollback(f: h5py.File, cuts: list[_Cut], target: Path, bound: int, na
             kind="rollback",
             rolled_back_to=bound,
             checkpoint=name,
-            source=Path(f.filename).name,
+            source=f.path.name,
             source_f_counter=int(f.attrs["f_counter"]),
             created=now_iso(),
             package_version=package_version(),
@@ -184,7 +183,7 @@ def _unsaved(path: Path, target: Path, checkpoint_name: str, err: OSError) -> Lo
     )
 
 
-def _cut_in_place(f: h5py.File, cuts: list[_Cut], bound: int, record: dict | None) -> None:
+def _cut_in_place(f: LogFile, cuts: list[_Cut], bound: int, record: dict | None) -> None:
     """Shrink the log to the checkpoint: drop moved groups, cut datasets, reopen, count.
 
     The disk space is claimed first; a write that fails leaves the log abandoned, not torn.
@@ -211,13 +210,13 @@ def _cut_in_place(f: h5py.File, cuts: list[_Cut], bound: int, record: dict | Non
             f.attrs["rollbacks"] = json.dumps([*done, record])
         f.attrs["f_counter"] = bound
         f.flush()
-        fsync_file(f)
+        f.sync()
     except (OSError, RuntimeError, KeyError, ValueError) as err:
-        abandon(f)
-        raise failed_write(Path(f.filename), err) from err
+        f.abandon()
+        raise failed_write(f.path, err) from err
 
 
-def roll_back(f: h5py.File, survey: LogSurvey, checkpoint_name: str, stacklevel: int = 1) -> None:
+def roll_back(f: LogFile, survey: LogSurvey, checkpoint_name: str, stacklevel: int = 1) -> None:
     """Apply the seed's 'log ahead of the checkpoint' rule, preserving what is removed.
 
     ``f`` is the log open for writing, ``survey`` its check against the checkpoint (whose
@@ -232,7 +231,7 @@ def roll_back(f: h5py.File, survey: LogSurvey, checkpoint_name: str, stacklevel:
         If the rollback file cannot be written (the log is then unchanged), or the log cannot
         be cut (a :class:`LogDiskError` when its disk refuses).
     """
-    path, bound, found = Path(f.filename), survey.bound, survey.f_counter
+    path, bound, found = f.path, survey.bound, survey.f_counter
     _warn_missing(survey, checkpoint_name, stacklevel + 1)
     cuts = _plan_rollback(survey)
     moving = [cut for cut in cuts if cut.moves]

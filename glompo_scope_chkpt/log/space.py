@@ -1,4 +1,4 @@
-"""The log's file on its disk: space claimed before HDF5 writes, and closing without writing.
+"""The log's file on its disk: space claimed before HDF5 writes, and the error of a failed write.
 
 HDF5 does not survive a failed write. Measured with h5py 3.16 / HDF5 2.0 on a full tmpfs: the
 failed flush had already written the datasets' new sizes but not their rows, so the file read
@@ -10,9 +10,9 @@ reopening the file in the same process after a failed close crashed it. Hence:
   file's end) *before* HDF5 writes it: a full disk then fails there, with the file exactly as
   its last flush left it. HDF5 writes into the claimed blocks, which a full disk cannot take
   back (on file systems without ``fallocate`` the claim is skipped).
-* :func:`abandon` closes a file whose write failed without letting HDF5 write anything more:
-  its descriptor is swapped for an anonymous in-memory file first, so HDF5's closing flush
-  lands there, the close succeeds, the lock is released and the file can be opened again.
+* A file whose write failed is closed without letting HDF5 write anything more
+  (:meth:`.handle.LogFile.abandon`): HDF5's closing flush goes nowhere, the close succeeds, the
+  lock is released, and the next opening undoes what the failed write had begun (:mod:`.undo`).
 * The writer commits each batch in two flushes (rows first, then the counts of valid rows,
   see :mod:`.writer`), so rows a failed write added are never counted.
 """
@@ -23,14 +23,16 @@ import contextlib
 import math
 import os
 from pathlib import Path
-
-import h5py
+from typing import TYPE_CHECKING
 
 from .._disk import disk_errno, disk_error, format_bytes
 from .._logging import get_logger
 from ..errors import LogDiskError, LogFileError
 
-__all__ = ["SpaceClaim", "abandon", "chunks_bytes", "failed_write"]
+if TYPE_CHECKING:
+    from .handle import LogFile
+
+__all__ = ["SpaceClaim", "chunks_bytes", "failed_write"]
 
 logger = get_logger("glompo_scope_chkpt.log.writer")
 
@@ -57,13 +59,13 @@ class SpaceClaim:
         The file, open for writing.
     """
 
-    def __init__(self, handle: h5py.File) -> None:
-        self.path = Path(handle.filename)
-        self._fd = handle.id.get_vfd_handle()
+    def __init__(self, handle: LogFile) -> None:
+        self.path = handle.path
+        self._fd = handle.backing.fd
         self._end = 0  # bytes [0, _end) of the file are allocated on the disk
         self._enabled = hasattr(os, "posix_fallocate")
 
-    def claim(self, handle: h5py.File, nbytes: int) -> None:
+    def claim(self, handle: LogFile, nbytes: int) -> None:
         """Make sure ``nbytes`` (plus :data:`SLACK`) past HDF5's end of file are on the disk.
 
         The first claim also fills any hole below the end (HDF5 leaves some).
@@ -100,32 +102,13 @@ class SpaceClaim:
         with contextlib.suppress(OSError):
             self._end = min(self._end, os.fstat(self._fd).st_size)
 
-    def release(self, handle: h5py.File) -> None:
+    def release(self, handle: LogFile) -> None:
         """Give back the claimed space past HDF5's end of file (call after a flush)."""
         with contextlib.suppress(OSError, ValueError):
             end = handle.id.get_filesize()
             if os.fstat(self._fd).st_size > end:
                 os.ftruncate(self._fd, end)
         self._end = 0
-
-
-def abandon(handle: h5py.File) -> None:
-    """Close ``handle`` without HDF5 writing anything more to its file.
-
-    Its descriptor is replaced by an anonymous in-memory file of the same size, so whatever HDF5
-    still flushes when closing goes there; the real file keeps what earlier flushes wrote.
-    """
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        fd = handle.id.get_vfd_handle()
-        sink = os.memfd_create("glompo-abandoned-log") if hasattr(os, "memfd_create") else None
-        if sink is None:  # pragma: no cover - not Linux: writes to a read-only descriptor fail
-            sink = os.open(os.devnull, os.O_RDONLY)
-        else:
-            os.ftruncate(sink, os.fstat(fd).st_size)
-        os.dup2(sink, fd)
-        os.close(sink)
-    with contextlib.suppress(Exception):
-        handle.close()
 
 
 def failed_write(path: Path, err: BaseException) -> LogFileError:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import LogFileError, LogKeyMismatchError
 from .format import GROUP_PREFIX, LOG_FORMAT, MSGS_ATTR, ROWS_ATTR, row_dtype
+from .undo import open_restored
 
 __all__ = ["GroupSurvey", "LogSurvey", "survey_log"]
 
@@ -227,7 +228,7 @@ def survey_log(path: Path, key: str, n_params: int, bound: int) -> LogSurvey:
         attribute, dataset or ``call_id`` out of shape, type or order. The file is untouched.
     """
     try:
-        with h5py.File(path, "r") as f:
+        with open_restored(path) as f:
             f_counter, started = _check_root(path, f, key, n_params)
             limits = (started, f_counter, bound)
             groups = tuple(

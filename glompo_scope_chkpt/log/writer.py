@@ -67,7 +67,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import h5py
 import numpy as np
 
 from ..errors import InvalidSettingError, LogFileError
@@ -79,14 +78,14 @@ from .format import (
     NOT_ENDED,
     RESERVED_ATTRS,
     create_log_file,
-    open_for_writing,
     read_log,
     row_dtype,
     to_attr,
     validate_args,
 )
+from .handle import LogFile, open_for_writing
 from .rollback import open_for_resume
-from .space import abandon, failed_write
+from .space import failed_write
 
 __all__ = ["LOG_FILENAME", "LOG_FORMAT", "OptimizationLog", "read_log"]
 
@@ -120,7 +119,7 @@ class OptimizationLog:
     """
 
     def __init__(
-        self, path: Path, handle: h5py.File, key: str, n_params: int, floor: int, buffer_rows: int
+        self, path: Path, handle: LogFile, key: str, n_params: int, floor: int, buffer_rows: int
     ) -> None:
         self.path, self.key, self.n_params = path, key, n_params
         self._file, self._floor, self._f_counter = handle, floor, floor
@@ -416,7 +415,7 @@ class OptimizationLog:
         if self._broken is None:
             self._broken = err
             self._writer.appenders.clear()
-            abandon(self._file)
+            self._file.abandon()
 
     def _reject(self, opt_id: int, call_id: int) -> None:
         self._check_open()

@@ -19,8 +19,9 @@ import pytest
 
 from glompo_scope_chkpt.errors import LogDiskError
 from glompo_scope_chkpt.log.format import LIBVER, row_dtype
+from glompo_scope_chkpt.log.handle import LogFile
 from glompo_scope_chkpt.log.rollback import open_for_resume
-from glompo_scope_chkpt.log.space import abandon
+from glompo_scope_chkpt.log.undo import restore
 from glompo_scope_chkpt.log.writer import OptimizationLog, read_log
 from tests.helpers.disk import fill, log_rows, resize_tmpfs, run, run_process, small_tmpfs
 
@@ -155,15 +156,20 @@ def test_a_refused_write_leaves_the_file_as_flushed_and_keeps_the_rows(tmp_path:
             assert path.stat().st_size == f.id.get_filesize()
 
 
-def test_a_file_whose_write_failed_is_closed_without_writing(tmp_path: Path) -> None:
-    """HDF5 itself fails (no space was claimed): closing it must not write the broken state."""
+def test_a_file_whose_write_failed_is_closed_without_writing_and_then_undone(
+    tmp_path: Path,
+) -> None:
+    """HDF5 itself fails (no space was claimed): closing writes nothing, reopening undoes it."""
     with small_tmpfs(tmp_path / "disk", "1m") as disk:
         path = disk / "raw.h5"
-        f = h5py.File(path, "w", libver=LIBVER)
-        rows = f.create_dataset("a", (0,), maxshape=(None,), chunks=(4096,), dtype="f8")
+        with h5py.File(path, "w", libver=LIBVER) as f:
+            f.create_dataset("a", (0,), maxshape=(None,), chunks=(4096,), dtype="f8")
+        f = LogFile(path)
+        rows = f["a"]
         rows.resize((1000,))
         rows[:] = np.arange(1000)
         f.flush()
+        flushed = path.read_bytes()
         fill(disk / "filler")
         with pytest.raises((OSError, RuntimeError)):
             rows.resize((100_000,))
@@ -171,10 +177,12 @@ def test_a_file_whose_write_failed_is_closed_without_writing(tmp_path: Path) -> 
             f.flush()
         (disk / "filler").unlink()  # a flush on closing would now succeed
         before = path.read_bytes()
-        abandon(f)
+        f.abandon()
         assert path.read_bytes() == before
+        restore(path)  # undoes what the failed write began, if the full disk let it begin
+        assert path.read_bytes() == flushed  # as the last flush left it
         with h5py.File(path, "r") as again:  # and the file opens again in this process
-            assert again["a"][:1000].tolist() == list(range(1000))
+            assert again["a"][:].tolist() == list(range(1000))
 
 
 def test_a_failed_checkpoint_flush_keeps_the_rows_for_the_next_write(tmp_path: Path) -> None:

@@ -1,0 +1,141 @@
+"""The log's undo journal: a write cut short by a kill is undone at the next opening."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from glompo_scope_chkpt.log.handle import LogFile
+from glompo_scope_chkpt.log.undo import JournaledFile, journal_path, open_restored, restore
+from glompo_scope_chkpt.log.writer import read_log
+from tests.helpers.paths import REPO_ROOT
+
+DRIVER = REPO_ROOT / "tests" / "helpers" / "log_kill_driver.py"
+ROWS_PER_WRITE = 7
+
+
+def _drive(path: Path, kill_at: int, resume_at: int = 0) -> tuple[int, list[int]]:
+    """Run the driver; return its exit code and the f_counter of each write it completed."""
+    done = subprocess.run(
+        [sys.executable, str(DRIVER), str(path), str(kill_at), str(resume_at)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    wrote = [line.split() for line in done.stdout.splitlines()]
+    return done.returncode, [int(words[1]) for words in wrote if words[0] == "WROTE"]
+
+
+def _valid_calls(log: dict) -> list[int]:
+    return sorted(int(c) for opt in log["optimizers"].values() for c in opt["call_id"])
+
+
+# ------------------------------------------------------------------------- the journal itself
+def _journaled_writes(path: Path) -> tuple[bytes, JournaledFile]:
+    """A file of 64 bytes committed, then changed in place, cut and grown, uncommitted."""
+    path.write_bytes(bytes(range(64)))
+    backing = JournaledFile(path)
+    committed = path.read_bytes()
+    for offset, data in ((10, b"\xff" * 8), (60, b"\xee" * 30), (12, b"\xdd" * 4)):
+        backing.seek(offset)
+        backing.write(data)
+    backing.truncate(40)
+    backing.seek(50)
+    backing.write(b"\xcc" * 20)
+    return committed, backing
+
+
+def test_restore_brings_back_the_last_committed_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    committed, backing = _journaled_writes(path)
+    backing.close()
+    assert path.read_bytes() != committed
+    assert restore(path) and path.read_bytes() == committed
+    assert not journal_path(path).exists()
+    assert not restore(path) and path.read_bytes() == committed
+
+
+def test_a_commit_empties_the_journal_and_the_next_write_starts_from_there(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    _, backing = _journaled_writes(path)
+    backing.commit()
+    assert journal_path(path).stat().st_size == 0
+    committed = path.read_bytes()
+    backing.seek(0)
+    backing.write(b"\x01\x02")
+    backing.close()
+    assert restore(path) and path.read_bytes() == committed
+
+
+def test_a_record_torn_by_the_kill_ends_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    committed, backing = _journaled_writes(path)
+    backing.close()
+    journal = journal_path(path)
+    whole = journal.read_bytes()
+    journal.write_bytes(whole + whole[40:47])  # a record header cut in the middle
+    assert restore(path) and path.read_bytes() == committed
+
+
+def test_restoring_twice_is_restoring_once(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    committed, backing = _journaled_writes(path)
+    backing.close()
+    kept = journal_path(path).read_bytes()
+    restore(path)
+    journal_path(path).write_bytes(kept)  # killed after writing back, before removing it
+    assert restore(path) and path.read_bytes() == committed
+
+
+@pytest.mark.parametrize("content", [b"", b"GSCUNDO1\x00", b"not a journal of this package"])
+def test_a_journal_without_a_whole_header_undoes_nothing(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "f.h5"
+    path.write_bytes(b"log bytes")
+    journal_path(path).write_bytes(content)
+    assert not restore(path)
+    assert path.read_bytes() == b"log bytes" and not journal_path(path).exists()
+
+
+# ------------------------------------------------------------------- kills inside HDF5's writes
+@pytest.mark.slow
+def test_a_kill_inside_any_write_leaves_a_log_that_reads_and_resumes(tmp_path: Path) -> None:
+    """SIGKILL half way through HDF5's k-th write, for k spread over a run of 890 writes."""
+    for kill_at in range(3, 890, 37):
+        path = tmp_path / f"k{kill_at}" / "glompo_log.h5"
+        path.parent.mkdir()
+        code, wrote = _drive(path, kill_at)
+        assert code == -9, f"write {kill_at} was never reached"
+        last = wrote[-1] if wrote else 0
+        on_disk = path.read_bytes(), journal_path(path).read_bytes()
+        calls = _valid_calls(read_log(path))  # read as restored, writing nothing
+        assert (path.read_bytes(), journal_path(path).read_bytes()) == on_disk
+        assert calls in (list(range(1, last + 1)), list(range(1, last + ROWS_PER_WRITE + 1)))
+        restore(path)
+        with h5py.File(path, "r") as f:  # plain HDF5 reads it now
+            assert int(f.attrs["f_counter"]) in (last, last + ROWS_PER_WRITE)
+        if kill_at % 4 == 3:
+            code, again = _drive(path, 0, resume_at=last)
+            assert code == 0 and again[-1] == last + 40 * ROWS_PER_WRITE
+            assert _valid_calls(read_log(path)) == list(range(1, again[-1] + 1))
+
+
+def test_the_package_reads_a_killed_log_as_restored_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "glompo_log.h5"
+    code, wrote = _drive(path, 200)
+    assert code == -9
+    assert journal_path(path).stat().st_size > 0
+    before = path.read_bytes()
+    with open_restored(path) as f:
+        assert int(f.attrs["f_counter"]) == wrote[-1]
+    assert path.read_bytes() == before
+    with LogFile(path) as f:  # opening for writing restores it on disk
+        assert int(f.attrs["f_counter"]) == wrote[-1]
+    assert not journal_path(path).exists()
+    assert np.array_equal(_valid_calls(read_log(path)), np.arange(1, wrote[-1] + 1))
