@@ -22,7 +22,7 @@ from .._fileio import atomic_path
 from .._logging import get_logger
 from .._run_files import LOG_FILENAME
 from ..errors import InvalidSettingError, LogFileError
-from .undo import open_restored
+from .undo import journal_path, open_restored
 
 __all__ = [
     "CHUNK_BYTES",
@@ -200,6 +200,7 @@ def create_log_file(
     if clash:
         raise InvalidSettingError(f"Log metadata may not use the reserved names {sorted(clash)}.")
     values = {name: to_attr(name, value) for name, value in metadata.items()}
+    journal_path(path).unlink(missing_ok=True)  # of a log that is gone: never undo into this one
     with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=LIBVER) as f:
         f.attrs.update(
             format=LOG_FORMAT,

@@ -41,7 +41,7 @@ import h5py
 
 from .._run_files import undo_name
 
-__all__ = ["JournaledFile", "open_restored", "pending", "restore"]
+__all__ = ["JournaledFile", "journal_path", "open_restored", "restore"]
 
 _OPEN_HERE: set[tuple[int, int]] = set()
 """Device and inode of each log this process has open for writing."""
@@ -94,33 +94,45 @@ def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
     return end, records
 
 
-def pending(log: Path) -> bool:
-    """Whether a write to ``log`` was cut short (its journal holds a valid header)."""
-    return _read_journal(journal_path(log)) is not None
-
-
 def restore(log: Path) -> bool:
     """Undo a write to ``log`` that was cut short; return whether there was one.
 
     Raises
     ------
+    BlockingIOError
+        If another process holds the log open.
     OSError
         If the log cannot be written back (the journal is then kept for the next try).
     """
-    journal = journal_path(log)
+    fd = _open_locked(log)
+    try:
+        return _restore(fd, journal_path(log))
+    finally:
+        os.close(fd)
+
+
+def _open_locked(log: Path) -> int:
+    """Open ``log`` read-write with an exclusive ``flock`` (as HDF5 locks a file it writes)."""
+    fd = os.open(log, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _restore(fd: int, journal: Path) -> bool:
+    """:func:`restore` on the locked descriptor ``fd`` of the log."""
     found = _read_journal(journal)
     if found is None:
         journal.unlink(missing_ok=True)
         return False
     end, records = found
-    fd = os.open(log, os.O_RDWR | os.O_CLOEXEC)
-    try:
-        for offset, old in reversed(records):
-            os.pwrite(fd, old, offset)
-        os.ftruncate(fd, end)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    for offset, old in reversed(records):
+        os.pwrite(fd, old, offset)
+    os.ftruncate(fd, end)
+    os.fsync(fd)
     journal.unlink()
     return True
 
@@ -128,9 +140,15 @@ def restore(log: Path) -> bool:
 class _RestoredView(io.RawIOBase):
     """The log read as :func:`restore` would leave it, without writing anything."""
 
-    def __init__(self, log: Path, end: int, records: list[tuple[int, bytes]]) -> None:
+    def __init__(self, log: Path, end: int, records: list[tuple[int, bytes]], lock: bool) -> None:
         super().__init__()
         self._fd = os.open(log, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if lock:  # as HDF5 locks a file it reads: refused while another process writes
+                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            raise
         self._end, self._records, self._pos = end, records[::-1], 0
 
     def readable(self) -> bool:
@@ -177,15 +195,15 @@ def open_restored(log: Path) -> Iterator[h5py.File]:
     OSError
         If HDF5 cannot open it.
     """
+    stat = os.stat(log)
+    # the run's own log: this process holds its lock, and its last completed write is read
+    mine = (stat.st_dev, stat.st_ino) in _OPEN_HERE
     found = _read_journal(journal_path(log))
     if found is None:
-        stat = os.stat(log)
-        # the run's own log: this process holds its lock, and its last completed write is read
-        mine = (stat.st_dev, stat.st_ino) in _OPEN_HERE
         with h5py.File(log, "r", locking=False if mine else None) as f:
             yield f
         return
-    with _RestoredView(log, *found) as view, h5py.File(view, "r") as f:
+    with _RestoredView(log, *found, lock=not mine) as view, h5py.File(view, "r") as f:
         yield f
 
 
@@ -208,11 +226,10 @@ class JournaledFile(io.RawIOBase):
 
     def __init__(self, log: Path) -> None:
         super().__init__()
-        restore(log)
         self.path, self.journal = log, journal_path(log)
-        self.fd = os.open(log, os.O_RDWR | os.O_CLOEXEC)
+        self.fd = _open_locked(log)
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _restore(self.fd, self.journal)
         except OSError:
             os.close(self.fd)
             raise

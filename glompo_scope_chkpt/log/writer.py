@@ -41,21 +41,23 @@ the rows buffered, a failure inside HDF5 abandons the file, closed without writi
   kill and is readable by HDF5 >= 1.8;
 * keeping the file open costs ~25 us per optimizer per batch (cached handles, low-level write);
   reopening per batch adds ~0.2 ms and lets a reader's lock stop the run, so the file stays
-  open (locked) between flushes. A live look, best effort: ``h5py.File(p, 'r', locking=False)``.
-* 50 SIGKILLs at random times during continuous writing (20 optimizers, a flush every 5,000
-  rows) left every file readable, holding every row up to its last flush. A kill in the middle
-  of a flush can still leave the file unreadable, since HDF5 writes its metadata in place: 4 of
-  210 SIGKILLs of a process doing nothing but writes (a new optimizer group and a flush every
-  1-30 rows) did (a torn link index, a truncated file), and resuming then fails with a
-  :class:`~glompo_scope_chkpt.errors.LogFileError` naming the file. The log therefore flushes as
-  rarely as replay allows: once a second, or when about 4 MiB of rows are buffered.
+  open (locked with ``flock``, as HDF5 locks its files) between flushes. A live look, best
+  effort: ``h5py.File(p, 'r', locking=False)``.
+* a kill in the middle of a flush could leave the file unreadable, since HDF5 writes its
+  metadata in place: 4 of 210 SIGKILLs of a process doing nothing but writes (a new optimizer
+  group and a flush every 1-30 rows) did (a torn link index, a truncated file). The file is
+  therefore written through an undo journal (:mod:`.undo`, :class:`.handle.LogFile`): the next
+  opening undoes a write a kill cut short, and the package's readers see the log as that
+  opening will leave it. The log still flushes as rarely as replay allows: once a second, or
+  when about 4 MiB of rows are buffered.
 
 Chunks hold about 128 KiB of rows, uncompressed (partial chunks are rewritten at each flush).
 The log is not thread-safe: call it from the manager's thread.
 
 Code: the writer is here; names, dtypes, file helpers and :func:`read_log` are in
 :mod:`.format`; one write (space claim, two flushes) in :mod:`.batch`, :mod:`.appender` and
-:mod:`.space`; the identity check and rollback on resume in :mod:`.rollback`; which of
+:mod:`.space`; the file open for writing in :mod:`.handle`, its undo journal in :mod:`.undo`;
+the identity check and rollback on resume in :mod:`.rollback`; which of
 :meth:`OptimizationLog.create` and :meth:`OptimizationLog.resume` a run uses, in :mod:`.opener`.
 """
 

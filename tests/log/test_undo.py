@@ -10,9 +10,10 @@ import h5py
 import numpy as np
 import pytest
 
-from glompo_scope_chkpt.log.handle import LogFile
+from glompo_scope_chkpt.errors import LogFileError
+from glompo_scope_chkpt.log.handle import LogFile, open_for_writing
 from glompo_scope_chkpt.log.undo import JournaledFile, journal_path, open_restored, restore
-from glompo_scope_chkpt.log.writer import read_log
+from glompo_scope_chkpt.log.writer import OptimizationLog, read_log
 from tests.helpers.paths import REPO_ROOT
 
 DRIVER = REPO_ROOT / "tests" / "helpers" / "log_kill_driver.py"
@@ -139,3 +140,27 @@ def test_the_package_reads_a_killed_log_as_restored_and_writes_nothing(tmp_path:
         assert int(f.attrs["f_counter"]) == wrote[-1]
     assert not journal_path(path).exists()
     assert np.array_equal(_valid_calls(read_log(path)), np.arange(1, wrote[-1] + 1))
+
+
+def test_a_log_open_for_writing_is_neither_restored_nor_opened_twice(tmp_path: Path) -> None:
+    path = tmp_path / "glompo_log.h5"
+    code, _ = _drive(path, 200)
+    assert code == -9
+    with LogFile(path):
+        journal_path(path).write_bytes(b"")  # as mid-write: the journal is the writer's
+        with pytest.raises(BlockingIOError):
+            restore(path)
+        with pytest.raises(LogFileError, match=r"glompo_log\.h5 cannot be opened for writing"):
+            open_for_writing(path)
+
+
+def test_a_new_log_never_takes_the_journal_of_a_log_that_is_gone(tmp_path: Path) -> None:
+    path = tmp_path / "glompo_log.h5"
+    code, _ = _drive(path, 200)
+    assert code == -9 and journal_path(path).stat().st_size > 0
+    path.unlink()  # the killed log is gone, its journal stayed
+    with pytest.warns(UserWarning, match="starting a new log"):
+        log = OptimizationLog.resume(path, "kill-key", 3, 70, "chk")
+    assert not journal_path(path).exists()
+    log.close()
+    assert read_log(path)["attrs"]["started_at_call"] == 70
