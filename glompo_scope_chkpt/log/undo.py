@@ -28,6 +28,7 @@ checkpoint ``fsync``-s the log before it counts, as before.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import io
 import os
@@ -39,9 +40,12 @@ from typing import Any
 
 import h5py
 
+from .._logging import get_logger
 from .._run_files import undo_name
 
 __all__ = ["JournaledFile", "journal_path", "open_restored", "restore"]
+
+logger = get_logger(__name__)
 
 _OPEN_HERE: set[tuple[int, int]] = set()
 """Device and inode of each log this process has open for writing."""
@@ -115,11 +119,34 @@ def _open_locked(log: Path) -> int:
     """Open ``log`` read-write with an exclusive ``flock`` (as HDF5 locks a file it writes)."""
     fd = os.open(log, os.O_RDWR | os.O_CLOEXEC)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock(fd, fcntl.LOCK_EX)
     except OSError:
         os.close(fd)
         raise
     return fd
+
+
+def _lock(fd: int, kind: int) -> None:
+    """``flock`` the file ``fd`` as HDF5 does, and where HDF5 would not, do not.
+
+    ``HDF5_USE_FILE_LOCKING=FALSE`` (set on clusters whose file systems do not lock) turns it
+    off, and a file system that refuses locks altogether is written unlocked, as HDF5 does.
+
+    Raises
+    ------
+    BlockingIOError
+        If another process holds a conflicting lock.
+    """
+    if os.environ.get("HDF5_USE_FILE_LOCKING", "").strip().upper() == "FALSE":
+        return
+    try:
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+        logger.debug("No file locks on this file system (%s): the log is not locked", exc)
 
 
 def _restore(fd: int, journal: Path) -> bool:
@@ -145,7 +172,7 @@ class _RestoredView(io.RawIOBase):
         self._fd = os.open(log, os.O_RDONLY | os.O_CLOEXEC)
         try:
             if lock:  # as HDF5 locks a file it reads: refused while another process writes
-                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                _lock(self._fd, fcntl.LOCK_SH)
         except OSError:
             os.close(self._fd)
             raise

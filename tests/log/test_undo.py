@@ -164,3 +164,14 @@ def test_a_new_log_never_takes_the_journal_of_a_log_that_is_gone(tmp_path: Path)
     assert not journal_path(path).exists()
     log.close()
     assert read_log(path)["attrs"]["started_at_call"] == 70
+
+
+def test_hdf5_use_file_locking_false_turns_the_lock_off_as_for_hdf5(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "glompo_log.h5"
+    code, _ = _drive(path, 0)
+    assert code == 0
+    monkeypatch.setenv("HDF5_USE_FILE_LOCKING", "FALSE")
+    with LogFile(path), LogFile(path) as again:  # nothing locks it: opened twice
+        assert int(again.attrs["f_counter"]) == 280
