@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.1"
+__version__ = "0.3.2"
 
 __all__ = ["CheckpointingControl", "GloMPOManager", "Result", "__version__"]
 
