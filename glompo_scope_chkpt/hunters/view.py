@@ -73,14 +73,19 @@ class OptimizerView:
             object.__setattr__(self, name, array)
 
     @cached_property
+    def _columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`call_ids` and :attr:`fx`, read together (an ended trace is unpacked once)."""
+        return self.trace.columns()
+
+    @property
     def fx(self) -> np.ndarray:
         """Every value it found, in evaluation order (see the class's attributes)."""
-        return self.trace.fx
+        return self._columns[1]
 
-    @cached_property
+    @property
     def call_ids(self) -> np.ndarray:
         """The run's evaluation number of each value in :attr:`fx`."""
-        return self.trace.call_ids
+        return self._columns[0]
 
     @property
     def last_x(self) -> np.ndarray | None:

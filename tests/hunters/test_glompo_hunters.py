@@ -158,8 +158,8 @@ def test_a_hunt_unpacks_only_the_trajectories_its_hunters_read(
     assert BestUnmoving(3).check(everyone)  # reads the victim's values only
     assert unpacked == []
     assert list(hunter.fx) == [1.0, 0.5, 0.25] and list(hunter.call_ids) == [1, 2, 3]
-    assert [packed.size for packed in unpacked] == [3, 3]  # once per column, then kept
-    assert list(hunter.fx) == [1.0, 0.5, 0.25] and len(unpacked) == 2
+    assert [packed.size for packed in unpacked] == [3]  # both columns at once, then kept
+    assert list(hunter.fx) == [1.0, 0.5, 0.25] and len(unpacked) == 1
 
 
 def test_parameter_distance_needs_points_of_both():
