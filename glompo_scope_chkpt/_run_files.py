@@ -15,6 +15,7 @@ from pathlib import PurePath
 __all__ = [
     "ARCHIVE_SUFFIX",
     "CHECKPOINT_FOLDER",
+    "CHECKPOINT_REQUEST",
     "DEFAULT_MOVIE",
     "HISTORY_FILES",
     "HISTORY_MARKERS_FILENAME",
@@ -31,6 +32,7 @@ __all__ = [
     "SEGMENT_FOLDER",
     "SEGMENT_FORMAT",
     "SEGMENT_SUFFIX",
+    "STOP_PREFIX",
     "STITCH_FORMATS",
     "SUMMARY_FILENAME",
     "TRAJECTORY_BEST_FILENAME",
@@ -52,6 +54,12 @@ TRAJECTORY_BEST_FILENAME = "trajectories_best.png"
 """Every optimizer's best value so far (``summary_files >= 2``)."""
 RESULT_FILENAME = "glompo_result.json"
 """The outcome recorded by ``glompo-scope-chkpt run``."""
+
+
+CHECKPOINT_REQUEST = "CHKPT"
+"""A file the user creates to ask the running session for a checkpoint."""
+STOP_PREFIX = "STOP_"
+"""``STOP_<opt_id>``: a file the user creates to stop that optimizer."""
 
 
 def undo_name(log: PurePath) -> str:

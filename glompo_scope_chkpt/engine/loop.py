@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
-import os
 import signal
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
 from .._logging import get_logger
+from .._run_files import CHECKPOINT_REQUEST
 from ..checkpoint.writer import take_checkpoint
 from ..convergence import RunStatus
 from ..core.settings import ManagerSettings
@@ -29,17 +28,18 @@ from ..errors import CheckpointError, GloMPOError
 from .evaluations import FailureWatch, describe_failure, function_value
 from .executors import CompletedCall, SerialExecutor, in_flight_limit
 from .hunting import Hunting
+from .in_flight import InFlight
 from .outputs import RunLog, RunMovie
 from .replay import Replay, ReplayedCall
 from .signals import SignalCatcher
 from .spawning import start_optimizer
 from .status import status_line
+from .user_files import POLL_SECONDS, UserFiles
 
 __all__ = ["Session"]
 
 logger = get_logger(__name__)
 
-_POLL_SECONDS = 0.1  # how often the working dir is checked for CHKPT and STOP_x files
 _WAIT_SECONDS = 0.1  # longest wait for a result before the loop looks around again
 _ASK_CRASH_LIMIT = 10  # optimizers crashed in ask() in a row, no point asked, that end the run
 _LOG_WRITE_SECONDS = 1.0  # longest a processed row waits before it is written (replay finds it)
@@ -73,28 +73,27 @@ class Session:
         signals: SignalCatcher,
     ) -> None:
         self.settings, self.state, self.task = settings, state, task
-        self.executor, self.log, self.movie = executor, log, movie
+        self.log, self.movie = log, movie
         self.signals = signals
         self.number = len(state.sessions)
         self.started = time.monotonic()
-        self.in_flight: dict[cf.Future | CompletedCall, PendingEvaluation] = {}
-        self.in_flight_per_opt: Counter[int] = Counter()
         self.interrupt_checkpoint: Path | None = None
         self.converged = False
         self.last_checkpoint_time = self.last_status = self.last_log_write = self.started
         self.f_counter_start = state.f_counter
         self.next_poll = 0.0
-        self.stop_warned: set[str] = set()
+        self.user_files = UserFiles(settings.working_dir)
         self.failures = FailureWatch()
         self.ask_crashes = 0
         self.spawning = True  # until the selector refuses a start, for good
-        self.inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
         self.slots = in_flight_limit(settings.executor_spec, settings.max_jobs)
         self.running = {i: rec for i, rec in state.optimizers.items() if rec.running}
         self.ended = Counter(rec.status for rec in state.optimizers.values() if not rec.running)
         self.kills_at_convergence = state.history.kills_at_convergence()
         self.hunting = Hunting(settings, state)
         self.replay = None if log is None else Replay.open(settings, state, task)
+        inline = type(executor) is SerialExecutor  # a subclass keeps its own submit
+        self.in_flight = InFlight(executor, task, inline, self.replay)
         freq = settings.checkpoint_control.checkpoint_iter_frequency
         state.next_iter_checkpoint = (
             (state.f_counter // freq + 1) * freq if math.isfinite(freq) else math.inf
@@ -133,7 +132,7 @@ class Session:
         ``None``, or the new checkpoint if only ``keep_past`` failed.
         """
         logger.info("Checkpoint (%s) at f_counter=%d", reason, self.state.f_counter)
-        pending = sorted(self.in_flight.values(), key=lambda ev: ev.eval_id)
+        pending = self.in_flight.pending()
         try:
             path = take_checkpoint(
                 self.settings,
@@ -167,15 +166,14 @@ class Session:
         if control.checkpoint_at_init and self.state.f_counter == 0 and self.number == 1:
             self.checkpoint("at init")
         for ev in self.state.pending:
-            self._submit(ev)
+            self.in_flight.submit(ev)
         self.state.pending = []
         self.signals.listen()
         try:
             self._loop()
         finally:
             self.signals.hold()
-            for future in self.in_flight:  # recorded as pending, or no longer needed
-                future.cancel()
+            self.in_flight.cancel()  # recorded as pending, or no longer needed
 
     def _loop(self) -> None:
         while True:
@@ -192,7 +190,7 @@ class Session:
                     "No optimizer can propose a point and nothing is being evaluated; "
                     "check the optimizers' ask() methods."
                 )
-            self._wait_any()
+            self.in_flight.wait_any(_WAIT_SECONDS)
 
     def _all_done(self) -> bool:
         """Whether no optimizer runs or will start, and no evaluation is left to process."""
@@ -244,31 +242,19 @@ class Session:
             done = (self.state.f_counter - self.f_counter_start, now - self.started)
             logger.info(status_line(self.state, len(self.running), self.elapsed(), done))
         if now >= self.next_poll:
-            self.next_poll = now + _POLL_SECONDS
+            self.next_poll = now + POLL_SECONDS
             self._poll_user_files()
 
     def _poll_user_files(self) -> None:
-        with os.scandir(self.settings.working_dir) as entries:
-            names = [e.name for e in entries if e.name == "CHKPT" or e.name.startswith("STOP_")]
-        for name in sorted(names):
-            path = self.settings.working_dir / name
-            if name == "CHKPT":
-                self.checkpoint("CHKPT file")
-                path.unlink(missing_ok=True)
-                continue
-            suffix = name[len("STOP_") :]
-            record = self.state.optimizers.get(int(suffix)) if suffix.isdigit() else None
-            if record is None:
-                if name not in self.stop_warned:
-                    self.stop_warned.add(name)
-                    warnings.warn(
-                        f"{path} names no optimizer of this run; use STOP_<opt_id> with the id "
-                        f"of a running optimizer (1..{self.state.n_started}).",
-                        stacklevel=2,
-                    )
-                continue
-            if record.running:
-                self._end_optimizer(record, "killed", f"stopped by the user ({name} file)")
+        for path in self.user_files.found():
+            if path.name == CHECKPOINT_REQUEST:
+                self.checkpoint(f"{path.name} file")
+            else:
+                record = self.user_files.to_stop(path, self.state)
+                if record is None:
+                    continue
+                if record.running:
+                    self._end_optimizer(record, "killed", f"stopped by the user ({path.name} file)")
             path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------- asking and telling
@@ -283,8 +269,8 @@ class Session:
     def _submit_next_point(self) -> bool:
         running = list(self.running.values())
         if len(running) > 1:
-            per_opt = self.in_flight_per_opt
-            running.sort(key=lambda rec: (per_opt[rec.opt_id], rec.opt_id))
+            count = self.in_flight.count
+            running.sort(key=lambda rec: (count(rec.opt_id), rec.opt_id))
         for rec in running:
             try:
                 x = rec.active.ask()
@@ -295,7 +281,7 @@ class Session:
                 self.ask_crashes = 0
                 ev = PendingEvaluation(self.state.next_eval_id, rec.opt_id, x)
                 self.state.next_eval_id += 1
-                self._submit(ev)
+                self.in_flight.submit(ev)
                 return True
         return False
 
@@ -308,17 +294,6 @@ class Session:
                 f"{self.ask_crashes} optimizers in a row crashed in ask(), the last as "
                 f"{reason}; check the optimizers and their settings."
             )
-
-    def _submit(self, ev: PendingEvaluation) -> None:
-        # a point the log holds already is not evaluated again
-        future: cf.Future | CompletedCall | None = (
-            None if self.replay is None else self.replay.answer(ev.x)
-        )
-        if future is None:
-            task, x = self.task, ev.x
-            future = CompletedCall(task, x) if self.inline else self.executor.submit(task, x)
-        self.in_flight[future] = ev
-        self.in_flight_per_opt[ev.opt_id] += 1
 
     def _start_optimizer(self) -> bool:
         """Start the optimizer the selector chooses; ``False`` once it starts no more."""
@@ -337,17 +312,8 @@ class Session:
         logger.debug("Started optimizer %d (%s)", record.opt_id, record.opt_type)
         return True
 
-    def _wait_any(self) -> None:
-        if any(future.done() for future in self.in_flight):
-            return
-        pending = cast("Iterable[cf.Future]", self.in_flight)  # a CompletedCall is always done
-        cf.wait(pending, timeout=_WAIT_SECONDS, return_when=cf.FIRST_COMPLETED)
-
     def _process_finished(self) -> None:
-        finished = [future for future in self.in_flight if future.done()]
-        for future in finished:
-            ev = self.in_flight.pop(future)
-            self.in_flight_per_opt[ev.opt_id] -= 1
+        for ev, future in self.in_flight.finished():
             self._handle_result(ev, future)
             if self.converged or self.settings.convergence_checker.check(self.status()):
                 self.converged = True
