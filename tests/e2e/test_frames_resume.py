@@ -18,7 +18,7 @@ import pytest
 
 from glompo_scope_chkpt.checkpoint.archive import read_meta
 from glompo_scope_chkpt.checkpoint.locate import checkpoint_candidates
-from glompo_scope_chkpt.engine.loop import _POLL_SECONDS
+from glompo_scope_chkpt.engine.user_files import POLL_SECONDS
 from tests.helpers.fresh import in_fresh_process
 from tests.helpers.media import assert_decodes_cleanly, frame_hashes
 
@@ -47,7 +47,7 @@ class Interrupts:
         self.calls += 1
         if self.calls == self.chkpt:
             (self.work / "CHKPT").touch()
-            time.sleep(2 * _POLL_SECONDS)
+            time.sleep(2 * POLL_SECONDS)
         if self.calls == self.at:
             os.kill(os.getpid(), self.signum)
         return float(np.sum(np.asarray(x) ** 2))
