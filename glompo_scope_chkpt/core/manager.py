@@ -380,8 +380,5 @@ class GloMPOManager(GloMPOAttributes):
         finally:
             self._resumed_from = None
             if owned:
-                # a process pool left running races CPython's exit hook, which may write to the
-                # pool's closed wake-up pipe ("Bad file descriptor"): wait for its last calls
-                processes = isinstance(executor, cf.ProcessPoolExecutor)
-                executor.shutdown(wait=processes, cancel_futures=True)
+                executor.shutdown(wait=False, cancel_futures=True)
         return result

@@ -102,7 +102,7 @@ class BatchWriter:
         OSError, RuntimeError, KeyError, ValueError
             If HDF5 fails half way; the caller must abandon the file.
         """
-        self.space.claim(self.file, self._bytes(batch))
+        self.space.claim(self.file, self._bytes(batch), self._undo_bytes(batch))
         touched = self._write_data(batch)
         if durable:
             self.file.sync()
@@ -124,6 +124,13 @@ class BatchWriter:
             need += chunks_bytes(size, len(items), msg_chunk, MSG_DTYPE.itemsize)
             need += 4096 + sum(64 + len(text.encode("utf-8")) for _, text in items)
         return need
+
+    def _undo_bytes(self, batch: Batch) -> int:
+        """An upper bound of the old bytes ``batch`` overwrites: metadata, and the last chunk
+        (partly filled, rewritten whole) of each dataset it appends to."""
+        rows = chunk_rows(self.dtype) * self.dtype.itemsize
+        messages = chunk_rows(MSG_DTYPE) * MSG_DTYPE.itemsize
+        return METADATA_BYTES + rows * len(batch.rows) + messages * len(batch.messages)
 
     def _write_data(self, batch: Batch) -> list[GroupAppender]:
         """First flush: new groups, rows and messages (not yet counted); return who got some."""

@@ -65,8 +65,9 @@ class SpaceClaim:
         self._end = 0  # bytes [0, _end) of the file are allocated on the disk
         self._enabled = hasattr(os, "posix_fallocate")
 
-    def claim(self, handle: LogFile, nbytes: int) -> None:
-        """Make sure ``nbytes`` (plus :data:`SLACK`) past HDF5's end of file are on the disk.
+    def claim(self, handle: LogFile, nbytes: int, undo_bytes: int = METADATA_BYTES) -> None:
+        """Make sure ``nbytes`` (plus :data:`SLACK`) past HDF5's end of file are on the disk, and
+        ``undo_bytes`` for the undo journal's records of the write (:mod:`.undo`).
 
         The first claim also fills any hole below the end (HDF5 leaves some).
 
@@ -75,7 +76,23 @@ class SpaceClaim:
         LogDiskError
             If the disk cannot give the space; the file is as the last flush left it.
         """
-        want = handle.id.get_filesize() + nbytes
+        self._claim_file(handle, nbytes)
+        if not self._enabled:
+            return
+        try:
+            handle.backing.reserve(undo_bytes)
+        except OSError as exc:
+            if disk_errno(exc) is None:  # no fallocate for the journal: write unclaimed
+                logger.debug("posix_fallocate unavailable for %s: %s", handle.backing.journal, exc)
+                return
+            what = "the HDF5 log's undo journal"
+            detail = f"it needed {format_bytes(undo_bytes)}"
+            raise disk_error(
+                LogDiskError, what, handle.backing.journal, exc, detail=detail
+            ) from exc
+
+    def _claim_file(self, handle: LogFile, nbytes: int) -> None:
+        want = handle.backing.data_end + nbytes
         if not self._enabled or want <= self._end:
             return
         size = os.fstat(self._fd).st_size
@@ -105,9 +122,7 @@ class SpaceClaim:
     def release(self, handle: LogFile) -> None:
         """Give back the claimed space past HDF5's end of file (call after a flush)."""
         with contextlib.suppress(OSError, ValueError):
-            end = handle.id.get_filesize()
-            if os.fstat(self._fd).st_size > end:
-                os.ftruncate(self._fd, end)
+            handle.backing.trim()
         self._end = 0
 
 

@@ -15,10 +15,14 @@ its last completed write left it. Restoring again writes the same old bytes, so 
 restore is harmless too. The package's readers see the restored log without writing it
 (:func:`open_restored`), so loading a checkpoint changes nothing on disk.
 
-Journal layout: a header (magic, the log's size when the write began, CRC-32), then records of
-offset (8 bytes), length (4), CRC-32 (4, of the three and the data) and the old bytes. A record
-torn by the kill ends the journal: the overwrite it guards had not begun, since each overwrite
-waits for its record.
+Journal layout: a header (magic, the log's size when the write began, the write's number,
+CRC-32), then records of offset (8 bytes), length (4), CRC-32 (4, of both, the data and the
+write's number) and the old bytes, at most 8 MiB each. A record torn by the kill ends the
+journal: the overwrite it guards had not begun, since each overwrite waits for its record. A
+completed write blanks the header; the next write's records overwrite the old ones, which, of
+another write's number, can never pass for its own. The disk space of a write's records is
+claimed with the log's (:meth:`JournaledFile.reserve`), so a full disk refuses the write before
+HDF5 begins it.
 
 The journal guards against a killed process (SIGKILL, the OOM killer, preemption), not against
 the machine failing in the middle of a write: records are not ``fsync``-ed one by one. A
@@ -50,9 +54,12 @@ logger = get_logger(__name__)
 _OPEN_HERE: set[tuple[int, int]] = set()
 """Device and inode of each log this process has open for writing."""
 
-_MAGIC = b"GSCUNDO1"
-_HEADER = struct.Struct("<8sQI")
-_RECORD = struct.Struct("<QII")
+_MAGIC = b"GSCUNDO2"
+_HEAD = struct.Struct("<8sQQ")  # magic, the log's end before the write, the write's number
+_RECORD = struct.Struct("<QI")  # offset, length
+_CRC = struct.Struct("<I")
+_PIECE = 8 << 20
+"""Most old bytes one record holds (a large cut is saved in pieces)."""
 
 
 def journal_path(log: Path) -> Path:
@@ -60,18 +67,18 @@ def journal_path(log: Path) -> Path:
     return log.with_name(undo_name(log))
 
 
-def _checked(payload: bytes, data: bytes = b"") -> int:
-    return zlib.crc32(data, zlib.crc32(payload))
+def _crc(head: bytes, data: bytes, number: int) -> int:
+    return zlib.crc32(data, zlib.crc32(head, number & 0xFFFFFFFF))
 
 
-def _header(end: int) -> bytes:
-    head = _MAGIC + end.to_bytes(8, "little")
-    return _HEADER.pack(_MAGIC, end, _checked(head))
+def _header(end: int, number: int) -> bytes:
+    head = _HEAD.pack(_MAGIC, end, number)
+    return head + _CRC.pack(_crc(head, b"", 0))
 
 
-def _record(offset: int, old: bytes) -> bytes:
-    head = offset.to_bytes(8, "little") + len(old).to_bytes(4, "little")
-    return _RECORD.pack(offset, len(old), _checked(head, old)) + old
+def _record(offset: int, old: bytes, number: int) -> bytes:
+    head = _RECORD.pack(offset, len(old))
+    return head + _CRC.pack(_crc(head, old, number)) + old
 
 
 def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
@@ -80,19 +87,21 @@ def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
         data = journal.read_bytes()
     except FileNotFoundError:
         return None
-    if len(data) < _HEADER.size:
+    size = _HEAD.size + _CRC.size
+    if len(data) < size:
         return None  # empty, or a header the kill cut: nothing was overwritten yet
-    magic, end, crc = _HEADER.unpack_from(data)
-    if magic != _MAGIC or crc != _checked(magic + end.to_bytes(8, "little")):
-        return None
-    records, pos = [], _HEADER.size
-    while pos + _RECORD.size <= len(data):
-        offset, length, crc = _RECORD.unpack_from(data, pos)
-        start = pos + _RECORD.size
+    magic, end, number = _HEAD.unpack_from(data)
+    if magic != _MAGIC or _CRC.unpack_from(data, _HEAD.size)[0] != _crc(data[: _HEAD.size], b"", 0):
+        return None  # blanked by a completed write, or not a journal
+    records, pos = [], size
+    while pos + _RECORD.size + _CRC.size <= len(data):
+        head = data[pos : pos + _RECORD.size]
+        offset, length = _RECORD.unpack(head)
+        (crc,) = _CRC.unpack_from(data, pos + _RECORD.size)
+        start = pos + _RECORD.size + _CRC.size
         old = data[start : start + length]
-        head = offset.to_bytes(8, "little") + length.to_bytes(4, "little")
-        if len(old) < length or crc != _checked(head, old):
-            break  # torn by the kill: its overwrite had not begun
+        if len(old) < length or crc != _crc(head, old, number):
+            break  # torn by the kill (its overwrite had not begun), or another write's
         records.append((offset, old))
         pos = start + length
     return end, records
@@ -165,18 +174,11 @@ def _restore(fd: int, journal: Path) -> bool:
 
 
 class _RestoredView(io.RawIOBase):
-    """The log read as :func:`restore` would leave it, without writing anything."""
+    """The log behind ``fd`` read as :func:`restore` would leave it, without writing anything."""
 
-    def __init__(self, log: Path, end: int, records: list[tuple[int, bytes]], lock: bool) -> None:
+    def __init__(self, fd: int, end: int, records: list[tuple[int, bytes]]) -> None:
         super().__init__()
-        self._fd = os.open(log, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if lock:  # as HDF5 locks a file it reads: refused while another process writes
-                _lock(self._fd, fcntl.LOCK_SH)
-        except OSError:
-            os.close(self._fd)
-            raise
-        self._end, self._records, self._pos = end, records[::-1], 0
+        self._fd, self._end, self._records, self._pos = fd, end, records[::-1], 0
 
     def readable(self) -> bool:
         return True
@@ -207,31 +209,33 @@ class _RestoredView(io.RawIOBase):
         self._pos = stop
         return size
 
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
-
 
 @contextlib.contextmanager
 def open_restored(log: Path) -> Iterator[h5py.File]:
     """Open ``log`` read-only as it is, or as :func:`restore` would leave it.
 
+    The log is locked for reading first, as HDF5 does (refused while another process writes
+    it), unless this process writes it: its last completed write is read then.
+
     Raises
     ------
     OSError
-        If HDF5 cannot open it.
+        If it is locked by a writer, or HDF5 cannot open it.
     """
-    stat = os.stat(log)
-    # the run's own log: this process holds its lock, and its last completed write is read
-    mine = (stat.st_dev, stat.st_ino) in _OPEN_HERE
-    found = _read_journal(journal_path(log))
-    if found is None:
-        with h5py.File(log, "r", locking=False if mine else None) as f:
-            yield f
-        return
-    with _RestoredView(log, *found, lock=not mine) as view, h5py.File(view, "r") as f:
-        yield f
+    fd = os.open(log, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        stat = os.fstat(fd)
+        if (stat.st_dev, stat.st_ino) not in _OPEN_HERE:
+            _lock(fd, fcntl.LOCK_SH)
+        found = _read_journal(journal_path(log))
+        if found is None:
+            with h5py.File(log, "r", locking=False) as f:  # ``fd`` holds the lock
+                yield f
+        else:
+            with _RestoredView(fd, *found) as view, h5py.File(view, "r") as f:
+                yield f
+    finally:
+        os.close(fd)
 
 
 class JournaledFile(io.RawIOBase):
@@ -239,6 +243,8 @@ class JournaledFile(io.RawIOBase):
 
     Opening restores a write cut short (:func:`restore`) and locks the file (``flock``, as
     HDF5 does: a reader opening it with h5py's default locking fails while the run writes).
+    Disk space claimed past HDF5's end (:class:`.space.SpaceClaim`) is kept until
+    :meth:`trim`, although HDF5 asks at every flush for the file to end where its data ends.
 
     Parameters
     ----------
@@ -248,7 +254,7 @@ class JournaledFile(io.RawIOBase):
     Raises
     ------
     BlockingIOError
-        If another process holds the file open (a reader's lock).
+        If another process holds the file open (a reader's lock), or this one writes it.
     """
 
     def __init__(self, log: Path) -> None:
@@ -256,26 +262,60 @@ class JournaledFile(io.RawIOBase):
         self.path, self.journal = log, journal_path(log)
         self.fd = _open_locked(log)
         try:
+            stat = os.fstat(self.fd)
+            self._identity = (stat.st_dev, stat.st_ino)
+            if self._identity in _OPEN_HERE:  # unlocked (HDF5_USE_FILE_LOCKING=FALSE)
+                raise BlockingIOError(errno.EWOULDBLOCK, f"{log} is open for writing already")
             _restore(self.fd, self.journal)
         except OSError:
             os.close(self.fd)
             raise
-        stat = os.fstat(self.fd)
-        self._identity = (stat.st_dev, stat.st_ino)
         _OPEN_HERE.add(self._identity)
         self._journal_fd: int | None = None
-        self._end = os.fstat(self.fd).st_size  # what the last completed write left
-        self._open_write = False  # whether the journal holds this write's header
+        self._journal_size = 0  # bytes of this write's header and records
+        self._reserved = 0  # bytes of the journal claimed on its disk
+        self._number = int.from_bytes(os.urandom(8), "little")  # the write's number
+        self._end = os.fstat(self.fd).st_size  # where the last completed write left the log
+        self._hdf5_end: int | None = None  # where HDF5 last asked the file to end
+        self._keep_claim = False
         self._pos = 0
         self._sink = False
 
     # -------------------------------------------------------------------- for this package
     def commit(self) -> None:
         """A write completed (HDF5 flushed): its undo records are no longer needed."""
-        if self._open_write and self._journal_fd is not None:
-            os.ftruncate(self._journal_fd, 0)
-        self._open_write = False
-        self._end = os.fstat(self.fd).st_size
+        if self._journal_size:
+            os.pwrite(self._journal(), bytes(_HEAD.size + _CRC.size), 0)  # blank the header
+            self._journal_size = 0
+            self._number += 1
+        size = os.fstat(self.fd).st_size
+        self._end = size if self._hdf5_end is None else min(size, self._hdf5_end)
+        self._hdf5_end = None
+
+    def reserve(self, nbytes: int) -> None:
+        """Claim disk space for ``nbytes`` of undo records and keep space claimed past HDF5's end.
+
+        Raises
+        ------
+        OSError
+            If the disk cannot give it (nothing was written).
+        """
+        self._keep_claim = True
+        want = self._journal_size + nbytes
+        if want > self._reserved and hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(self._journal(), 0, want)
+            self._reserved = want
+
+    def trim(self) -> None:
+        """Give back the space claimed past the log's end (after a completed write)."""
+        self._keep_claim = False
+        if not self._sink and os.fstat(self.fd).st_size > self._end:
+            os.ftruncate(self.fd, self._end)
+
+    @property
+    def data_end(self) -> int:
+        """Where the last completed write left the log's data (the claimed space lies past it)."""
+        return self._end
 
     def abandon(self) -> None:
         """Let nothing more reach the file: HDF5's closing writes go nowhere.
@@ -291,6 +331,7 @@ class JournaledFile(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
+            self._sink = True  # a late call of HDF5 must not reach a reused descriptor
             if self._journal_fd is not None:
                 os.close(self._journal_fd)
             os.close(self.fd)  # releases the lock
@@ -308,6 +349,7 @@ class JournaledFile(io.RawIOBase):
         return True
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._check_open()
         if whence == io.SEEK_END:
             offset += os.fstat(self.fd).st_size
         elif whence == io.SEEK_CUR:
@@ -319,14 +361,18 @@ class JournaledFile(io.RawIOBase):
         return self._pos
 
     def readinto(self, buffer: Any) -> int:
+        self._check_open()
         view = memoryview(buffer).cast("B")
         done = os.preadv(self.fd, [view], self._pos)
         self._pos += done
         return done
 
     def write(self, data: Any) -> int:
+        self._check_open()
         view = memoryview(data).cast("B")
         if not self._sink:
+            if self._hdf5_end is not None:  # data written past where HDF5 asked the file to end
+                self._hdf5_end = max(self._hdf5_end, self._pos + len(view))
             self._save(self._pos, self._pos + len(view))
             written = 0
             while written < len(view):
@@ -335,31 +381,41 @@ class JournaledFile(io.RawIOBase):
         return len(view)
 
     def truncate(self, size: int | None = None) -> int:
+        self._check_open()
         size = self._pos if size is None else size
-        if not self._sink:
-            self._save(size, self._end)  # bytes the cut would lose
-            os.ftruncate(self.fd, size)
+        if self._sink:
+            return size
+        self._hdf5_end = size
+        if self._keep_claim and size >= self._end and size <= os.fstat(self.fd).st_size:
+            return size  # the claimed space stays until trim()
+        self._save(size, self._end)  # bytes the cut would lose
+        os.ftruncate(self.fd, size)
         return size
 
     def flush(self) -> None:
         pass
 
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError(f"I/O on the closed log {self.path}")
+
     def _save(self, start: int, stop: int) -> None:
         """Journal the old bytes of ``[start, stop)`` below the last completed write's end."""
-        stop = min(stop, self._end)
-        if start >= stop:
-            if not self._open_write:
-                self._append(_header(self._end))
-            return
-        old = os.pread(self.fd, stop - start, start)
-        head = b"" if self._open_write else _header(self._end)
-        self._append(head + _record(start, old))
+        if not self._journal_size:
+            self._append(_header(self._end, self._number))
+        for piece in range(start, min(stop, self._end), _PIECE):
+            old = os.pread(self.fd, min(_PIECE, self._end - piece, stop - piece), piece)
+            self._append(_record(piece, old, self._number))
 
     def _append(self, data: bytes) -> None:
+        """Write ``data`` after this write's records; a failure leaves them as they were."""
+        fd, view, done = self._journal(), memoryview(data), 0
+        while done < len(view):
+            done += os.pwrite(fd, view[done:], self._journal_size + done)
+        self._journal_size += len(view)
+
+    def _journal(self) -> int:
         if self._journal_fd is None:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
             self._journal_fd = os.open(self.journal, flags, 0o644)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._journal_fd, view) :]
-        self._open_write = True
+        return self._journal_fd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,19 @@ import h5py
 import numpy as np
 import pytest
 
-from glompo_scope_chkpt.errors import LogFileError
+from glompo_scope_chkpt.errors import LogDiskError, LogFileError
+from glompo_scope_chkpt.log.format import LIBVER
 from glompo_scope_chkpt.log.handle import LogFile, open_for_writing
-from glompo_scope_chkpt.log.undo import JournaledFile, journal_path, open_restored, restore
+from glompo_scope_chkpt.log.space import SpaceClaim
+from glompo_scope_chkpt.log.undo import (
+    JournaledFile,
+    _read_journal,
+    journal_path,
+    open_restored,
+    restore,
+)
 from glompo_scope_chkpt.log.writer import OptimizationLog, read_log
+from tests.helpers.disk import fill, small_tmpfs
 from tests.helpers.paths import REPO_ROOT
 
 DRIVER = REPO_ROOT / "tests" / "helpers" / "log_kill_driver.py"
@@ -66,8 +76,7 @@ def test_restore_brings_back_the_last_committed_bytes(tmp_path: Path) -> None:
 def test_a_commit_empties_the_journal_and_the_next_write_starts_from_there(tmp_path: Path) -> None:
     path = tmp_path / "f.h5"
     _, backing = _journaled_writes(path)
-    backing.commit()
-    assert journal_path(path).stat().st_size == 0
+    backing.commit()  # the records of the first write must never be applied again
     committed = path.read_bytes()
     backing.seek(0)
     backing.write(b"\x01\x02")
@@ -166,12 +175,76 @@ def test_a_new_log_never_takes_the_journal_of_a_log_that_is_gone(tmp_path: Path)
     assert read_log(path)["attrs"]["started_at_call"] == 70
 
 
+@pytest.mark.parametrize("locking", ["", "FALSE"])
 def test_hdf5_use_file_locking_false_turns_the_lock_off_as_for_hdf5(
+    tmp_path: Path, locking: str
+) -> None:
+    path = tmp_path / "glompo_log.h5"
+    code, _ = _drive(path, 0)
+    assert code == 0
+    other = "from pathlib import Path; import sys; from glompo_scope_chkpt.log.undo import restore"
+    other += "; restore(Path(sys.argv[1]))"
+    env = {**os.environ, "HDF5_USE_FILE_LOCKING": locking, "PYTHONPATH": str(REPO_ROOT)}
+    with LogFile(path):  # another process locks it (or not) while it is written
+        done = subprocess.run(
+            [sys.executable, "-c", other, str(path)], capture_output=True, text=True, env=env
+        )
+    assert (done.returncode, "BlockingIOError" in done.stderr) == (
+        (0, False) if locking else (1, True)
+    ), done.stderr
+
+
+def test_a_log_is_opened_for_writing_once_in_a_process_even_unlocked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "glompo_log.h5"
     code, _ = _drive(path, 0)
     assert code == 0
     monkeypatch.setenv("HDF5_USE_FILE_LOCKING", "FALSE")
-    with LogFile(path), LogFile(path) as again:  # nothing locks it: opened twice
-        assert int(again.attrs["f_counter"]) == 280
+    with LogFile(path), pytest.raises(LogFileError, match="open for writing already"):
+        open_for_writing(path)
+
+
+def test_a_large_cut_is_saved_in_bounded_pieces(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    content = np.random.default_rng(0).bytes(20 << 20)
+    path.write_bytes(content)
+    backing = JournaledFile(path)
+    backing.truncate(1 << 20)  # HDF5 gives back the free space at the end of a large file
+    backing.close()
+    found = _read_journal(journal_path(path))
+    assert found is not None and max(len(old) for _, old in found[1]) <= 8 << 20
+    assert restore(path) and path.read_bytes() == content
+
+
+def test_claimed_space_outlives_hdf5s_flushes_until_released(tmp_path: Path) -> None:
+    path = tmp_path / "raw.h5"
+    with h5py.File(path, "w", libver=LIBVER) as f:
+        f.create_dataset("a", (0,), maxshape=(None,), chunks=(4096,), dtype="f8")
+    with LogFile(path) as f:
+        space = SpaceClaim(f)
+        space.claim(f, 1 << 20)
+        f["a"].resize((1000,))
+        f["a"][:] = np.arange(1000)
+        f.flush()  # HDF5 asks the file to end at its data: the claim stays for the next flush
+        assert path.stat().st_size >= f.backing.data_end + (1 << 20)
+        space.release(f)
+        assert path.stat().st_size == f.backing.data_end
+    with h5py.File(path, "r") as f:
+        assert f["a"][:].tolist() == list(range(1000))
+
+
+def test_a_journal_the_full_disk_refuses_stops_the_write_before_it_begins(tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
+        path = disk / "glompo_log.h5"
+        with h5py.File(path, "w", libver=LIBVER) as f:
+            f.attrs["n"] = 0
+        with LogFile(path) as f:
+            space = SpaceClaim(f)
+            space.claim(f, 1024, undo_bytes=1024)  # the file's space is claimed while there is some
+            fill(disk / "filler")
+            before = path.read_bytes()
+            with pytest.raises(LogDiskError, match=r"glompo_log\.h5\.undo failed: No space left"):
+                space.claim(f, 1024, undo_bytes=256 << 10)
+            assert path.read_bytes() == before
+            (disk / "filler").unlink()
