@@ -15,12 +15,16 @@ its last completed write left it. Restoring again writes the same old bytes, so 
 restore is harmless too. The package's readers see the restored log without writing it
 (:func:`open_restored`), so loading a checkpoint changes nothing on disk.
 
-Journal layout: a header (magic, the log's size when the write began, the write's number,
-CRC-32), then records of offset (8 bytes), length (4), CRC-32 (4, of both, the data and the
-write's number) and the old bytes, at most 8 MiB each. A record torn by the kill ends the
-journal: the overwrite it guards had not begun, since each overwrite waits for its record. A
-completed write blanks the header; the next write's records overwrite the old ones, which, of
-another write's number, can never pass for its own. The disk space of a write's records is
+The header holds a CRC of the log's first 4 KiB as the write found them: a journal whose log was
+replaced (a copy put in its place) does not match it, and is kept aside under another name, with
+a warning, instead of being applied.
+
+Journal layout: a header (magic, the log's size when the write began, the write's number, the
+CRC of its front, CRC-32), then records of offset (8 bytes), length (4), CRC-32 (4, of both,
+the data and the write's number) and the old bytes, at most 8 MiB each. A record torn by the
+kill ends the journal: the overwrite it guards had not begun, since each overwrite waits for its
+record. A completed write blanks the header; the next write's records overwrite the old ones,
+which, of another write's number, can never pass for its own. The disk space of a write's records is
 claimed with the log's (:meth:`JournaledFile.reserve`), so a full disk refuses the write before
 HDF5 begins it.
 
@@ -37,8 +41,10 @@ import fcntl
 import io
 import os
 import struct
+import time
+import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +61,13 @@ _OPEN_HERE: set[tuple[int, int]] = set()
 """Device and inode of each log this process has open for writing."""
 
 _MAGIC = b"GSCUNDO2"
-_HEAD = struct.Struct("<8sQQ")  # magic, the log's end before the write, the write's number
+_HEAD = struct.Struct("<8sQQI")  # magic, the log's end and front (CRC) before the write, number
 _RECORD = struct.Struct("<QI")  # offset, length
 _CRC = struct.Struct("<I")
 _PIECE = 8 << 20
 """Most old bytes one record holds (a large cut is saved in pieces)."""
+_FRONT = 4096
+"""Bytes at the start of the log (superblock, root group) whose CRC ties a journal to its log."""
 
 
 def journal_path(log: Path) -> Path:
@@ -71,9 +79,19 @@ def _crc(head: bytes, data: bytes, number: int) -> int:
     return zlib.crc32(data, zlib.crc32(head, number & 0xFFFFFFFF))
 
 
-def _header(end: int, number: int) -> bytes:
-    head = _HEAD.pack(_MAGIC, end, number)
+def _header(end: int, number: int, front: int) -> bytes:
+    head = _HEAD.pack(_MAGIC, end, number, front)
     return head + _CRC.pack(_crc(head, b"", 0))
+
+
+def _front(fd: int, end: int, records: Sequence[tuple[int, bytes]] = ()) -> int:
+    """CRC of the log's first bytes (below ``end``) as they are with ``records`` undone."""
+    size = min(_FRONT, end)
+    data = bytearray(os.pread(fd, size, 0).ljust(size, b"\0"))
+    for offset, old in reversed(records):
+        if offset < size:
+            data[offset : min(size, offset + len(old))] = old[: size - offset]
+    return zlib.crc32(data)
 
 
 def _record(offset: int, old: bytes, number: int) -> bytes:
@@ -81,8 +99,12 @@ def _record(offset: int, old: bytes, number: int) -> bytes:
     return head + _CRC.pack(_crc(head, old, number)) + old
 
 
-def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
-    """The log's old end and the old bytes of each record, in order; None: nothing to undo."""
+Journal = tuple[int, int, list[tuple[int, bytes]]]
+"""The log's end and front CRC before the write, and the old bytes of each record, in order."""
+
+
+def _read_journal(journal: Path) -> Journal | None:
+    """What ``journal`` holds; None: nothing to undo."""
     try:
         data = journal.read_bytes()
     except FileNotFoundError:
@@ -90,7 +112,7 @@ def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
     size = _HEAD.size + _CRC.size
     if len(data) < size:
         return None  # empty, or a header the kill cut: nothing was overwritten yet
-    magic, end, number = _HEAD.unpack_from(data)
+    magic, end, number, front = _HEAD.unpack_from(data)
     if magic != _MAGIC or _CRC.unpack_from(data, _HEAD.size)[0] != _crc(data[: _HEAD.size], b"", 0):
         return None  # blanked by a completed write, or not a journal
     records, pos = [], size
@@ -104,7 +126,15 @@ def _read_journal(journal: Path) -> tuple[int, list[tuple[int, bytes]]] | None:
             break  # torn by the kill (its overwrite had not begun), or another write's
         records.append((offset, old))
         pos = start + length
-    return end, records
+    return end, front, records
+
+
+def _applicable(fd: int, journal: Path) -> Journal | None:
+    """The journal of the log ``fd`` if it has one to undo and it belongs to this log."""
+    found = _read_journal(journal)
+    if found is None or _front(fd, found[0], found[2]) == found[1]:
+        return found
+    return None
 
 
 def restore(log: Path) -> bool:
@@ -159,12 +189,25 @@ def _lock(fd: int, kind: int) -> None:
 
 
 def _restore(fd: int, journal: Path) -> bool:
-    """:func:`restore` on the locked descriptor ``fd`` of the log."""
-    found = _read_journal(journal)
+    """:func:`restore` on the locked descriptor ``fd`` of the log.
+
+    A journal of another log (the log was replaced, a copy put in its place) is kept aside under
+    a new name, with a warning, and nothing is undone.
+    """
+    found = _applicable(fd, journal)
     if found is None:
-        journal.unlink(missing_ok=True)
+        if _read_journal(journal) is not None:
+            aside = journal.with_name(f"{journal.name}.other-{time.strftime('%Y%m%dT%H%M%S')}")
+            journal.rename(aside)
+            warnings.warn(
+                f"The undo journal {journal} is not of the log beside it (was the log replaced?); "
+                f"nothing was undone and it was kept as {aside}.",
+                stacklevel=4,
+            )
+        else:
+            journal.unlink(missing_ok=True)
         return False
-    end, records = found
+    end, _, records = found
     for offset, old in reversed(records):
         os.pwrite(fd, old, offset)
     os.ftruncate(fd, end)
@@ -227,12 +270,12 @@ def open_restored(log: Path) -> Iterator[h5py.File]:
         stat = os.fstat(fd)
         if (stat.st_dev, stat.st_ino) not in _OPEN_HERE:
             _lock(fd, fcntl.LOCK_SH)
-        found = _read_journal(journal_path(log))
+        found = _applicable(fd, journal_path(log))
         if found is None:
             with h5py.File(log, "r", locking=False) as f:  # ``fd`` holds the lock
                 yield f
         else:
-            with _RestoredView(fd, *found) as view, h5py.File(view, "r") as f:
+            with _RestoredView(fd, found[0], found[2]) as view, h5py.File(view, "r") as f:
                 yield f
     finally:
         os.close(fd)
@@ -402,7 +445,8 @@ class JournaledFile(io.RawIOBase):
     def _save(self, start: int, stop: int) -> None:
         """Journal the old bytes of ``[start, stop)`` below the last completed write's end."""
         if not self._journal_size:
-            self._append(_header(self._end, self._number))
+            front = _front(self.fd, self._end)  # before this write changes anything
+            self._append(_header(self._end, self._number, front))
         for piece in range(start, min(stop, self._end), _PIECE):
             old = os.pread(self.fd, min(_PIECE, self._end - piece, stop - piece), piece)
             self._append(_record(piece, old, self._number))

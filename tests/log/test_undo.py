@@ -213,7 +213,7 @@ def test_a_large_cut_is_saved_in_bounded_pieces(tmp_path: Path) -> None:
     backing.truncate(1 << 20)  # HDF5 gives back the free space at the end of a large file
     backing.close()
     found = _read_journal(journal_path(path))
-    assert found is not None and max(len(old) for _, old in found[1]) <= 8 << 20
+    assert found is not None and max(len(old) for _, old in found[2]) <= 8 << 20
     assert restore(path) and path.read_bytes() == content
 
 
@@ -248,3 +248,16 @@ def test_a_journal_the_full_disk_refuses_stops_the_write_before_it_begins(tmp_pa
                 space.claim(f, 1024, undo_bytes=256 << 10)
             assert path.read_bytes() == before
             (disk / "filler").unlink()
+
+
+def test_a_journal_of_another_log_is_kept_aside_and_undoes_nothing(tmp_path: Path) -> None:
+    path, other = tmp_path / "glompo_log.h5", tmp_path / "other" / "glompo_log.h5"
+    other.parent.mkdir()
+    assert _drive(path, 200)[0] == -9 and _drive(other, 0)[0] == 0
+    os.replace(other, path)  # a copy put in place of the killed log, its journal left
+    replaced = path.read_bytes()
+    assert _valid_calls(read_log(path)) == list(range(1, 281))  # read as it is
+    with pytest.warns(UserWarning, match=r"glompo_log\.h5\.undo is not of the log beside it"):
+        assert not restore(path)
+    assert path.read_bytes() == replaced and not journal_path(path).exists()
+    assert len(list(tmp_path.glob("glompo_log.h5.undo.other-*"))) == 1
