@@ -75,20 +75,22 @@ def _joined(parts: Sequence[VideoInfo], plan: Plan, to_rgb: bool) -> Any:
 
 
 def _sources(parts: Sequence[VideoInfo]) -> list[Any]:
-    """The video stream of each part; a file given more than once is read once and split."""
+    """The video stream of each part, a file given more than once read once per use.
+
+    ffmpeg-python merges inputs with the same arguments into one, which cannot feed two filter
+    chains; each further use of a file gets a demuxer queue size of its own (8 is the default
+    of ``-thread_queue_size``) to keep them apart. A ``split`` would instead hold the file's
+    decoded frames until its later use.
+    """
     import ffmpeg
 
-    paths = [str(info.path.resolve()) for info in parts]
-    uses = Counter(paths)
-    splits = {path: ffmpeg.input(path).video.split() for path, n in uses.items() if n > 1}
-    taken: Counter[str] = Counter()
+    uses: Counter[str] = Counter()
     sources = []
-    for path in paths:
-        if path in splits:
-            sources.append(splits[path][taken[path]])
-            taken[path] += 1
-        else:
-            sources.append(ffmpeg.input(path).video)
+    for info in parts:
+        path = str(info.path.resolve())
+        options = {"thread_queue_size": 8 + uses[path]} if uses[path] else {}
+        uses[path] += 1
+        sources.append(ffmpeg.input(path, **options).video)
     return sources
 
 
