@@ -86,11 +86,8 @@ def _header(end: int, number: int, front: int) -> bytes:
 
 def _front(fd: int, end: int, records: Sequence[tuple[int, bytes]] = ()) -> int:
     """CRC of the log's first bytes (below ``end``) as they are with ``records`` undone."""
-    size = min(_FRONT, end)
-    data = bytearray(os.pread(fd, size, 0).ljust(size, b"\0"))
-    for offset, old in reversed(records):
-        if offset < size:
-            data[offset : min(size, offset + len(old))] = old[: size - offset]
+    data = bytearray(min(_FRONT, end))
+    _RestoredView(fd, end, records).readinto(data)
     return zlib.crc32(data)
 
 
@@ -129,12 +126,10 @@ def _read_journal(journal: Path) -> Journal | None:
     return end, front, records
 
 
-def _applicable(fd: int, journal: Path) -> Journal | None:
-    """The journal of the log ``fd`` if it has one to undo and it belongs to this log."""
-    found = _read_journal(journal)
-    if found is None or _front(fd, found[0], found[2]) == found[1]:
-        return found
-    return None
+def _belongs(fd: int, found: Journal) -> bool:
+    """Whether the journal ``found`` was written for the log ``fd`` (not for one it replaced)."""
+    end, front, records = found
+    return _front(fd, end, records) == front
 
 
 def restore(log: Path) -> bool:
@@ -194,18 +189,18 @@ def _restore(fd: int, journal: Path) -> bool:
     A journal of another log (the log was replaced, a copy put in its place) is kept aside under
     a new name, with a warning, and nothing is undone.
     """
-    found = _applicable(fd, journal)
+    found = _read_journal(journal)
     if found is None:
-        if _read_journal(journal) is not None:
-            aside = journal.with_name(f"{journal.name}.other-{time.strftime('%Y%m%dT%H%M%S')}")
-            journal.rename(aside)
-            warnings.warn(
-                f"The undo journal {journal} is not of the log beside it (was the log replaced?); "
-                f"nothing was undone and it was kept as {aside}.",
-                stacklevel=4,
-            )
-        else:
-            journal.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+        return False
+    if not _belongs(fd, found):
+        aside = journal.with_name(f"{journal.name}.other-{time.strftime('%Y%m%dT%H%M%S')}")
+        journal.rename(aside)
+        warnings.warn(
+            f"The undo journal {journal} is not of the log beside it (was the log replaced?); "
+            f"nothing was undone and it was kept as {aside}.",
+            stacklevel=4,
+        )
         return False
     end, _, records = found
     for offset, old in reversed(records):
@@ -219,7 +214,7 @@ def _restore(fd: int, journal: Path) -> bool:
 class _RestoredView(io.RawIOBase):
     """The log behind ``fd`` read as :func:`restore` would leave it, without writing anything."""
 
-    def __init__(self, fd: int, end: int, records: list[tuple[int, bytes]]) -> None:
+    def __init__(self, fd: int, end: int, records: Sequence[tuple[int, bytes]]) -> None:
         super().__init__()
         self._fd, self._end, self._records, self._pos = fd, end, records[::-1], 0
 
@@ -270,8 +265,8 @@ def open_restored(log: Path) -> Iterator[h5py.File]:
         stat = os.fstat(fd)
         if (stat.st_dev, stat.st_ino) not in _OPEN_HERE:
             _lock(fd, fcntl.LOCK_SH)
-        found = _applicable(fd, journal_path(log))
-        if found is None:
+        found = _read_journal(journal_path(log))
+        if found is None or not _belongs(fd, found):
             with h5py.File(log, "r", locking=False) as f:  # ``fd`` holds the lock
                 yield f
         else:
