@@ -115,7 +115,8 @@ class SpaceClaim:
         raise error from failure
 
     def settle(self) -> None:
-        """Note what a flush gave back: HDF5 truncates the file to its end when they differ."""
+        """Note what a write gave back: the claim is kept past HDF5's end, but a cut below the
+        data's end (HDF5 freeing space at the end of the file) shortens the file."""
         with contextlib.suppress(OSError):
             self._end = min(self._end, os.fstat(self._fd).st_size)
 
