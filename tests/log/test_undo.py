@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -261,3 +262,16 @@ def test_a_journal_of_another_log_is_kept_aside_and_undoes_nothing(tmp_path: Pat
         assert not restore(path)
     assert path.read_bytes() == replaced and not journal_path(path).exists()
     assert len(list(tmp_path.glob("glompo_log.h5.undo.other-*"))) == 1
+
+
+def test_a_killed_log_moved_with_its_folder_resumes_there(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "glompo_log.h5"
+    path.parent.mkdir()
+    code, wrote = _drive(path, 300)
+    assert code == -9 and journal_path(path).stat().st_size > 0
+    moved = tmp_path / "elsewhere" / "run" / "glompo_log.h5"
+    moved.parent.parent.mkdir()
+    shutil.move(path.parent, moved.parent)  # the journal goes with the log
+    code, again = _drive(moved, 0, resume_at=wrote[-1])  # a fresh process, in the new place
+    assert code == 0 and _valid_calls(read_log(moved)) == list(range(1, again[-1] + 1))
+    assert not path.parent.exists() and not journal_path(moved).exists()
